@@ -1,9 +1,9 @@
 package cpms
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
-	"context"
 	"errors"
 	"strings"
 	"time"

@@ -280,4 +280,3 @@ func sweepSessions(ctx context.Context, svc *cpms.Service, log *slog.Logger) {
 		}
 	}
 }
-

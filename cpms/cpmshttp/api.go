@@ -177,7 +177,7 @@ func jsonErr(err error) string {
 }
 
 func principal(r *http.Request) *cpms.Principal { return cpms.PrincipalFrom(r.Context()) }
-func info(r *http.Request) cpms.RequestInfo      { return cpms.RequestInfoFrom(r.Context()) }
+func info(r *http.Request) cpms.RequestInfo     { return cpms.RequestInfoFrom(r.Context()) }
 
 // me is the JSON shape of the signed-in user.
 type meJSON struct {
