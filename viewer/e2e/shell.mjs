@@ -1,0 +1,229 @@
+// Browser check of the web shell against a running CPMS server.
+//
+//   BASE_URL=http://127.0.0.1:8080 node viewer/e2e/shell.mjs
+//
+// Environment: BASE_URL (required), CPMS_E2E_USER (default bloodnethpuser1),
+// CPMS_E2E_PASSWORD (default cpms-demo), CHROMIUM (default /usr/bin/chromium).
+// It signs in, waits for the dashboard and the user menu, logs out, then
+// signs in again on a 375-px-wide phone viewport and checks the folded
+// navigation. Any page error, Content-Security-Policy violation or failed
+// static file fails the run. Exit status 0 with one summary line on
+// success; 1 with the reason on failure.
+
+import { chromium } from 'playwright-core';
+
+const OVERALL_TIMEOUT_MS = 60_000;
+const STEP_TIMEOUT_MS = 15_000;
+
+const baseURL = (process.env.BASE_URL || '').replace(/\/+$/, '');
+const user = process.env.CPMS_E2E_USER || 'bloodnethpuser1';
+const password = process.env.CPMS_E2E_PASSWORD || 'cpms-demo';
+const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
+
+const CARD_TITLES = [
+  'Upcoming meetings (next 14 days)',
+  'Meeting invites',
+  'Panel activity (last 14 days)',
+  'Panel invites',
+];
+
+let step = 'starting';
+let browser = null;
+
+function fail(message) {
+  console.error(`shell e2e: FAIL while ${step}: ${message}`);
+  process.exit(1);
+}
+
+const deadline = setTimeout(() => {
+  fail(`no result within ${OVERALL_TIMEOUT_MS / 1000} s`);
+}, OVERALL_TIMEOUT_MS);
+
+function check(condition, message) {
+  if (!condition) throw new Error(message);
+}
+
+// Records what must never happen on a page: uncaught errors, CSP
+// violations and static files that do not load.
+function watch(page, problems) {
+  page.on('pageerror', (err) => problems.push(`uncaught error in page: ${err.message}`));
+  page.on('console', (msg) => {
+    const text = msg.text();
+    if (/Content[- ]Security[- ]Policy|Trusted ?(Type|HTML|Script)|Refused to (load|apply|execute|connect|frame)/i.test(text)) problems.push(`CSP violation: ${text}`);
+  });
+  page.on('response', (res) => {
+    const url = new URL(res.url());
+    if (url.pathname.startsWith('/static/') && res.status() >= 400) {
+      problems.push(`static file ${url.pathname} answered ${res.status()}`);
+    }
+    if (res.status() >= 500) problems.push(`${url.pathname} answered ${res.status()}`);
+  });
+  page.on('requestfailed', (req) => {
+    const url = new URL(req.url());
+    // A navigation cancels the loads of the page it leaves: not a failure.
+    if (req.failure()?.errorText === 'net::ERR_ABORTED') return;
+    if (url.origin === new URL(baseURL).origin && url.pathname.startsWith('/static/')) {
+      problems.push(`static file ${url.pathname} failed: ${req.failure()?.errorText}`);
+    }
+  });
+}
+
+function pathOf(page) {
+  return new URL(page.url()).pathname;
+}
+
+async function signIn(page) {
+  step = 'filling in the sign-in form';
+  await page.getByLabel('Username').fill(user);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  step = 'signing in';
+  const answer = page.waitForResponse((res) => new URL(res.url()).pathname === '/api/login');
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  const res = await answer;
+  if (res.status() !== 200) {
+    let body = '';
+    try {
+      body = JSON.stringify(await res.json());
+    } catch {
+      body = '(no JSON body)';
+    }
+    throw new Error(`POST /api/login answered ${res.status()} ${body} for user ${user}`);
+  }
+  await page.waitForURL((url) => url.pathname === '/');
+}
+
+async function expectDashboard(page) {
+  step = 'waiting for the dashboard cards';
+  await page.locator('[data-card][data-loaded]').nth(3).waitFor({ state: 'attached' });
+  for (const title of CARD_TITLES) {
+    const heading = page.getByRole('heading', { level: 2, name: title, exact: true });
+    check(await heading.count() === 1, `dashboard card "${title}" is missing`);
+    check(await heading.isVisible(), `dashboard card "${title}" is not visible`);
+  }
+  check(await page.locator('[data-card]').count() === 4, 'the dashboard does not have exactly four cards');
+}
+
+async function openUserMenu(page) {
+  step = 'opening the user menu';
+  const button = page.locator('#user-menu-button');
+  await button.waitFor({ state: 'visible' });
+  check(/\S/.test(await button.innerText()), 'the user menu button names nobody');
+  await button.click();
+  const panel = page.locator('#user-menu-panel');
+  await panel.waitFor({ state: 'visible' });
+  check(await button.getAttribute('aria-expanded') === 'true', 'the user menu button does not say it is expanded');
+  const text = await page.locator('#user-menu').innerText();
+  check(text.includes(user), `the user menu does not name ${user}: ${JSON.stringify(text)}`);
+  check(text.includes('BE10'), `the user menu does not list a role at BE10: ${JSON.stringify(text)}`);
+}
+
+async function logOut(page) {
+  step = 'logging out';
+  await page.locator('#user-menu-panel').getByRole('button', { name: 'Log out', exact: true }).click();
+  await page.waitForURL((url) => url.pathname === '/login');
+}
+
+async function desktop() {
+  const problems = [];
+  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
+  context.setDefaultTimeout(STEP_TIMEOUT_MS);
+  const page = await context.newPage();
+  watch(page, problems);
+
+  step = 'opening the home page signed out';
+  await page.goto(`${baseURL}/`);
+  await page.waitForURL((url) => url.pathname === '/login');
+  const next = new URL(page.url()).searchParams.get('next');
+  check(next === '/', `expected /login?next=/ after the redirect, got ${page.url()}`);
+
+  await signIn(page);
+  await expectDashboard(page);
+
+  step = 'checking the desktop navigation';
+  check(!(await page.locator('#nav-toggle').isVisible()), 'the Menu button shows on a wide screen');
+  check(await page.locator('#nav-links').getByRole('link', { name: 'Home' }).isVisible(), 'the Home link is hidden on a wide screen');
+
+  await openUserMenu(page);
+  await logOut(page);
+
+  step = 'checking the session is gone';
+  await page.goto(`${baseURL}/`);
+  await page.waitForURL((url) => url.pathname === '/login');
+
+  check(problems.length === 0, problems.join('; '));
+  await context.close();
+}
+
+async function phone() {
+  const problems = [];
+  const context = await browser.newContext({
+    viewport: { width: 375, height: 812 },
+    deviceScaleFactor: 2,
+    isMobile: true,
+    hasTouch: true,
+  });
+  context.setDefaultTimeout(STEP_TIMEOUT_MS);
+  const page = await context.newPage();
+  watch(page, problems);
+
+  // A next parameter that leads off the site must be ignored.
+  step = 'opening the sign-in page on a phone';
+  await page.goto(`${baseURL}/login?next=${encodeURIComponent('//example.invalid/')}`);
+  await signIn(page);
+  check(new URL(page.url()).origin === new URL(baseURL).origin, `sign-in followed an off-site next to ${page.url()}`);
+  await expectDashboard(page);
+
+  step = 'checking the folded navigation';
+  const toggle = page.locator('#nav-toggle');
+  const home = page.locator('#nav-links').getByRole('link', { name: 'Home' });
+  check(await toggle.isVisible(), 'the Menu button is not shown at 375 px');
+  check(!(await home.isVisible()), 'the navigation links are not folded at 375 px');
+  check(await toggle.getAttribute('aria-expanded') === 'false', 'the folded Menu button does not say it is collapsed');
+  await toggle.click();
+  await home.waitFor({ state: 'visible' });
+  check(await toggle.getAttribute('aria-expanded') === 'true', 'the open Menu button does not say it is expanded');
+  await page.keyboard.press('Escape');
+  await home.waitFor({ state: 'hidden' });
+
+  step = 'checking the phone layout';
+  const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+  check(overflow <= 0, `the page scrolls sideways by ${overflow} px at 375 px`);
+  const firstCard = await page.locator('[data-card]').first().boundingBox();
+  check(firstCard !== null && firstCard.x >= 0 && firstCard.x + firstCard.width <= 375, 'the first dashboard card does not fit the screen');
+
+  await openUserMenu(page);
+  await logOut(page);
+
+  check(problems.length === 0, problems.join('; '));
+  await context.close();
+}
+
+async function main() {
+  if (baseURL === '') fail('BASE_URL is not set (e.g. http://127.0.0.1:8080)');
+  const started = Date.now();
+  step = `launching ${executablePath}`;
+  browser = await chromium.launch({
+    executablePath,
+    headless: true,
+    timeout: STEP_TIMEOUT_MS,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+  await desktop();
+  await phone();
+  await browser.close();
+  clearTimeout(deadline);
+  console.log(`shell e2e: ok: ${baseURL} as ${user}: sign-in redirect, dashboard, user menu, logout, 375-px layout in ${Date.now() - started} ms`);
+}
+
+main().catch(async (err) => {
+  const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
+  if (browser !== null) await browser.close().catch(() => {});
+  fail(message);
+});

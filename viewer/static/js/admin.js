@@ -1,0 +1,289 @@
+// The administration page for ERN admins, coordinators and helpdesk:
+// decide pending access requests, add users, manage their roles, disable
+// them, and reset their password or two-step verification.
+
+import { del, get, post } from './api.js';
+import { busy, byId, copyText, fill, h, say, timeElement } from './dom.js';
+import { centreName, linkErnCentre, loadErns } from './ern.js';
+import { isAdmin, roleLabel, ROLES, sortedRoles } from './roles.js';
+import { pageError, startShell } from './shell.js';
+
+const me = await startShell();
+
+if (!isAdmin(me)) {
+  say(byId('admin-forbidden'), 'This page is for ERN admins, coordinators and helpdesk. You can ask for such a role under Access.');
+} else {
+  byId('admin-sections').hidden = false;
+  await start();
+}
+
+async function start() {
+  const announce = byId('admin-announce');
+  let erns = [];
+  let users = [];
+  let uid = 0;
+  const nextId = (prefix) => `${prefix}-${++uid}`;
+
+  // Pending access requests
+
+  const pending = byId('pending-requests');
+  const pendingError = byId('pending-error');
+
+  async function showPending() {
+    say(pendingError, '');
+    let requests;
+    try {
+      requests = await get('/api/access-requests?status=pending');
+    } catch (err) {
+      say(pendingError, err.message);
+      fill(pending);
+      return;
+    }
+    requests = (Array.isArray(requests) ? requests : [])
+      .sort((a, b) => String(a.createdAt).localeCompare(String(b.createdAt)));
+    if (requests.length === 0) {
+      fill(pending, h('p', { class: 'empty', text: 'No access requests are waiting.' }));
+      return;
+    }
+    fill(pending, h('ul', { class: 'items' }, requests.map(requestItem)));
+  }
+
+  function requestItem(r) {
+    const who = r.user ? `${r.user.displayName || r.user.username} (${r.user.username})` : 'Unknown user';
+    const centre = centreName(erns, r.ern, r.centre);
+    const commentId = nextId('decision');
+    const error = h('div', { class: 'alert alert-error', role: 'alert' });
+    const comment = h('textarea', { id: commentId, rows: 2, maxlength: 2000 });
+    const li = h('li', { class: 'item' },
+      h('p', { class: 'item-title', text: `${who} asks for ${roleLabel(r)}` }),
+      h('p', { class: 'item-meta' }, centre ? `${centre} · ` : '', 'requested ', timeElement(r.createdAt, true)),
+      r.comment ? h('p', { class: 'item-quote', text: r.comment }) : null,
+      error,
+      h('div', { class: 'field' }, h('label', { for: commentId, text: 'Comment on the decision' }), comment));
+    const decide = (verb, done) => async (ev) => {
+      say(error, '');
+      await busy(ev.currentTarget, async () => {
+        try {
+          await post(`/api/access-requests/${encodeURIComponent(r.id)}/${verb}`, { comment: comment.value.trim() });
+          say(announce, `${done} the request of ${who}.`);
+          li.remove();
+          if (pending.querySelector('.item') === null) await showPending();
+          await showUsers();
+        } catch (err) {
+          say(error, err.message);
+        }
+      });
+    };
+    li.append(h('div', { class: 'actions' },
+      h('button', { type: 'button', class: 'button-primary', text: 'Approve', on: { click: decide('approve', 'Approved') } }),
+      h('button', { type: 'button', class: 'button-danger', text: 'Refuse', on: { click: decide('refuse', 'Refused') } })));
+    return li;
+  }
+
+  // Users
+
+  const list = byId('users');
+  const usersError = byId('users-error');
+  const filter = byId('user-filter');
+  const open = new Set();
+
+  async function showUsers() {
+    say(usersError, '');
+    try {
+      const answer = await get('/api/admin/users');
+      users = (Array.isArray(answer) ? answer : [])
+        .sort((a, b) => String(a.username).localeCompare(String(b.username)));
+    } catch (err) {
+      say(usersError, err.message);
+      fill(list);
+      return;
+    }
+    renderUsers();
+  }
+
+  function renderUsers() {
+    const q = filter.value.trim().toLowerCase();
+    const shown = q === '' ? users : users.filter((u) => [u.username, u.displayName, u.email]
+      .concat((u.roles || []).map(roleLabel))
+      .some((s) => typeof s === 'string' && s.toLowerCase().includes(q)));
+    if (shown.length === 0) {
+      fill(list, h('p', { class: 'empty', text: users.length === 0 ? 'No users yet.' : 'No user matches the filter.' }));
+      return;
+    }
+    fill(list, h('p', { class: 'muted', text: `${shown.length} of ${users.length} users` }), shown.map(userEntry));
+  }
+  filter.addEventListener('input', renderUsers);
+
+  function userEntry(u) {
+    const name = u.displayName || u.username;
+    const feedback = h('div', { class: 'alert alert-error', role: 'alert' });
+    const result = h('div', { role: 'status' });
+    const entry = h('details', { class: 'user-entry', open: open.has(u.id) },
+      h('summary', {},
+        h('span', { class: 'item-title', text: name }),
+        u.displayName && u.displayName !== u.username ? h('span', { class: 'muted', text: u.username }) : null,
+        u.disabled ? h('span', { class: 'badge badge-disabled', text: 'disabled' }) : null,
+        u.totpEnabled ? h('span', { class: 'badge badge-on', text: 'two-step on' }) : null),
+      h('div', { class: 'user-entry-body' },
+        h('p', { class: 'item-meta', text: u.email || '' }),
+        feedback,
+        result,
+        h('h3', { text: 'Roles' }),
+        roleList(u, name, feedback),
+        addRoleForm(u, name, feedback),
+        h('h3', { text: 'Account' }),
+        h('div', { class: 'actions' },
+          action('Reset password', `Give ${name} a new temporary password? Their current password stops working.`, async () => {
+            const answer = await post(`/api/admin/users/${encodeURIComponent(u.id)}/reset-password`);
+            showOnce(result, `Temporary password for ${name}`, answer?.temporaryPassword || '');
+          }, feedback),
+          u.totpEnabled ? action('Reset two-step verification', `Turn off two-step verification for ${name}? They can set it up again after signing in.`, async () => {
+            await post(`/api/admin/users/${encodeURIComponent(u.id)}/reset-totp`);
+            say(announce, `Two-step verification of ${name} was reset.`);
+            await showUsers();
+          }, feedback) : null,
+          u.disabled ? null : action('Disable account', `Disable the account of ${name}? They can no longer sign in.`, async () => {
+            await post(`/api/admin/users/${encodeURIComponent(u.id)}/disable`);
+            say(announce, `The account of ${name} was disabled.`);
+            await showUsers();
+          }, feedback, 'button-danger'))));
+    entry.addEventListener('toggle', () => {
+      if (entry.open) open.add(u.id);
+      else open.delete(u.id);
+    });
+    return entry;
+  }
+
+  function action(label, question, fn, feedback, cls) {
+    return h('button', {
+      type: 'button',
+      class: cls || null,
+      text: label,
+      on: {
+        click: async (ev) => {
+          say(feedback, '');
+          if (!window.confirm(question)) return;
+          await busy(ev.currentTarget, async () => {
+            try {
+              await fn();
+            } catch (err) {
+              say(feedback, err.message);
+            }
+          });
+        },
+      },
+    });
+  }
+
+  function roleList(u, name, feedback) {
+    const roles = sortedRoles(u.roles);
+    if (roles.length === 0) return h('p', { class: 'muted', text: 'No roles.' });
+    return h('ul', { class: 'role-list' }, roles.map((r) => h('li', {},
+      h('span', {}, roleLabel(r), r.expiresAt ? h('span', { class: 'muted' }, ' (until ', timeElement(r.expiresAt), ')') : null),
+      h('button', {
+        type: 'button',
+        class: 'button-small button-danger',
+        text: 'Remove',
+        'aria-label': `Remove role ${roleLabel(r)} from ${name}`,
+        on: {
+          click: async (ev) => {
+            say(feedback, '');
+            if (!window.confirm(`Remove the role ${roleLabel(r)} from ${name}?`)) return;
+            await busy(ev.currentTarget, async () => {
+              try {
+                await del(`/api/admin/users/${encodeURIComponent(u.id)}/roles/${encodeURIComponent(r.id)}`);
+                say(announce, `Removed ${roleLabel(r)} from ${name}.`);
+                await showUsers();
+              } catch (err) {
+                say(feedback, err.message);
+              }
+            });
+          },
+        },
+      }))));
+  }
+
+  function addRoleForm(u, name, feedback) {
+    const ids = { role: nextId('role'), ern: nextId('ern'), centre: nextId('centre'), expires: nextId('expires') };
+    const role = h('select', { id: ids.role, required: true },
+      h('option', { value: '', text: 'Choose a role' }),
+      ROLES.map((r) => h('option', { value: r.name, text: r.name })));
+    const ern = h('select', { id: ids.ern });
+    const centre = h('select', { id: ids.centre });
+    const expires = h('input', { id: ids.expires, type: 'date' });
+    linkErnCentre(ern, centre, erns, { ernPlaceholder: 'None', centrePlaceholder: 'None (whole ERN)' });
+    const field = (id, label, input) => h('div', { class: 'field' }, h('label', { for: id, text: label }), input);
+    const form = h('form', { class: 'grid-form', method: 'post', action: '/admin', 'aria-label': `Add a role to ${name}` },
+      field(ids.role, 'Role', role),
+      field(ids.ern, 'ERN', ern),
+      field(ids.centre, 'Centre', centre),
+      field(ids.expires, 'Expires (optional)', expires),
+      h('div', { class: 'field' }, h('button', { type: 'submit', text: 'Add role' })));
+    form.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      say(feedback, '');
+      const body = {
+        role: role.value,
+        ern: ern.value,
+        centre: centre.value,
+        // The role lasts to the end of the chosen day.
+        expiresAt: expires.value ? `${expires.value}T23:59:59Z` : null,
+      };
+      await busy(form.querySelector('button[type="submit"]'), async () => {
+        try {
+          await post(`/api/admin/users/${encodeURIComponent(u.id)}/roles`, body);
+          say(announce, `Added ${roleLabel(body)} to ${name}.`);
+          await showUsers();
+        } catch (err) {
+          say(feedback, err.message);
+        }
+      });
+    });
+    return form;
+  }
+
+  // A secret shown once, with a way to copy it.
+  function showOnce(region, heading, secret) {
+    const status = h('span', { role: 'status' });
+    fill(region, h('div', { class: 'once' },
+      h('p', { text: `${heading}:` }),
+      h('p', {}, h('code', { text: secret })),
+      h('p', { class: 'hint', text: 'Shown only this once. Hand it to the user over a secure channel.' }),
+      h('div', { class: 'actions' },
+        h('button', { type: 'button', class: 'button-small', text: 'Copy', on: { click: () => copyText(secret, status) } }),
+        status)));
+  }
+
+  // Adding a user
+
+  const addForm = byId('add-user-form');
+  const addError = byId('add-user-error');
+  const addResult = byId('add-user-result');
+  addForm.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    say(addError, '');
+    const body = {
+      username: byId('new-username').value.trim(),
+      displayName: byId('new-display-name').value.trim(),
+      email: byId('new-email').value.trim(),
+    };
+    await busy(addForm.querySelector('button[type="submit"]'), async () => {
+      try {
+        const answer = await post('/api/admin/users', body);
+        addForm.reset();
+        byId('add-user').open = false;
+        showOnce(addResult, `User ${body.username} added. Temporary password`, answer?.temporaryPassword || '');
+        await showUsers();
+      } catch (err) {
+        say(addError, err.message);
+      }
+    });
+  });
+
+  try {
+    erns = await loadErns();
+  } catch (err) {
+    if (err.status !== 401) pageError(err);
+  }
+  await Promise.all([showPending(), showUsers()]);
+}

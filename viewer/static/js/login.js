@@ -1,0 +1,55 @@
+// The sign-in page: username and password, then a verification code (or a
+// recovery code) when the account has two-step verification.
+
+import { getMe, login } from './api.js';
+import { busy, byId, say } from './dom.js';
+import { safeNext } from './nav.js';
+
+const next = safeNext(new URLSearchParams(window.location.search).get('next'));
+const form = byId('login-form');
+const username = byId('username');
+const password = byId('password');
+const totpField = byId('totp-field');
+const totp = byId('totp');
+const submit = byId('login-submit');
+const error = byId('login-error');
+const info = byId('login-info');
+
+// Someone already signed in has nothing to do here.
+try {
+  await getMe();
+  window.location.replace(next);
+} catch {
+  // Not signed in (or the API is unreachable): show the form.
+}
+
+form.addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  say(error, '');
+  const code = totpField.hidden ? '' : totp.value.replace(/\s+/g, '');
+  await busy(submit, async () => {
+    try {
+      await login(username.value.trim(), password.value, code);
+      window.location.assign(next);
+    } catch (err) {
+      failed(err);
+    }
+  });
+});
+
+function failed(err) {
+  if (err.code === 'totp_required' && totpField.hidden) {
+    totpField.hidden = false;
+    totp.required = true;
+    say(info, 'Your account uses two-step verification. Enter a code to finish signing in.');
+    totp.focus();
+    return;
+  }
+  say(error, err.message);
+  // After a refused code the code is the likelier mistake; before, the password.
+  const field = totpField.hidden ? password : totp;
+  if (err.code === 'totp_required' || err.code === 'invalid_credentials') {
+    field.select();
+    field.focus();
+  }
+}
