@@ -22,6 +22,11 @@ type NewUser struct {
 // CreateUser creates an account. An ERN admin may create users and give them roles in their
 // ERN; an operator may do anything. It returns the temporary password when one was generated.
 func (s *Service) CreateUser(ctx context.Context, p *Principal, nu NewUser, ri RequestInfo) (User, string, error) {
+	return s.createUser(ctx, p, nu, ri, !s.cfg.Demo)
+}
+
+// createUser is CreateUser; passwordPolicy says whether a given password must meet the policy.
+func (s *Service) createUser(ctx context.Context, p *Principal, nu NewUser, ri RequestInfo, passwordPolicy bool) (User, string, error) {
 	now := s.Now()
 	u := User{ID: s.newID(), Username: strings.ToLower(strings.TrimSpace(nu.Username)),
 		DisplayName: strings.TrimSpace(nu.DisplayName), Email: strings.TrimSpace(nu.Email), CreatedAt: now}
@@ -44,7 +49,7 @@ func (s *Service) CreateUser(ctx context.Context, p *Principal, nu NewUser, ri R
 	if pw == "" {
 		temp = s.temporaryPassword()
 		pw, u.MustChangePassword = temp, true
-	} else if !s.cfg.Demo {
+	} else if passwordPolicy {
 		if err := auth.CheckPasswordPolicy(pw); err != nil {
 			return User{}, "", &Error{Kind: KindInvalid, Msg: "the password is too weak", Fields: []FieldError{{"password", err.Error()}}}
 		}
@@ -54,6 +59,14 @@ func (s *Service) CreateUser(ctx context.Context, p *Principal, nu NewUser, ri R
 		return User{}, "", err
 	}
 	u.PasswordHash = h
+	// The account and its roles are stored in one transaction: never a user without the roles asked for.
+	for _, g := range nu.Roles {
+		g.ID, g.CreatedAt = s.newID(), now
+		if p != nil && p.User != nil {
+			g.GrantedBy = p.User.ID
+		}
+		u.Roles = append(u.Roles, g)
+	}
 	if err := s.store.CreateUser(ctx, u); err != nil {
 		if errors.Is(err, ErrConflict) {
 			return User{}, "", &Error{Kind: KindConflict, Msg: "that username is taken", Fields: []FieldError{{"username", "taken"}}}
@@ -63,8 +76,9 @@ func (s *Service) CreateUser(ctx context.Context, p *Principal, nu NewUser, ri R
 	if err := s.audit(ctx, p, ri, AuditEvent{Action: "user.create", ObjectType: "user", ObjectID: u.ID, Detail: u.Username}); err != nil {
 		return User{}, "", err
 	}
-	for _, g := range nu.Roles {
-		if _, err := s.grant(ctx, p, u.ID, g, ri); err != nil {
+	for _, g := range u.Roles {
+		if err := s.audit(ctx, p, ri, AuditEvent{Action: "role.grant", ObjectType: "user", ObjectID: u.ID,
+			Detail: string(g.Role) + " " + g.ERN + " " + g.Centre}); err != nil {
 			return User{}, "", err
 		}
 	}

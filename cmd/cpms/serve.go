@@ -18,7 +18,7 @@ import (
 
 	"github.com/ern-cpms/cpms/cpms"
 	"github.com/ern-cpms/cpms/cpms/cpmshttp"
-	"github.com/ern-cpms/cpms/internal/auth"
+	"github.com/ern-cpms/cpms/internal/auth/oidc"
 	"github.com/ern-cpms/cpms/viewer"
 )
 
@@ -146,10 +146,10 @@ func runServer(ctx context.Context, sf *serveFlags, log *slog.Logger, stdout int
 		if redirect == "" {
 			redirect = public + "/api/auth/oidc/callback"
 		}
-		client, err := auth.NewOIDC(ctx, auth.OIDCConfig{Issuer: *sf.oidcIssuer, ClientID: *sf.oidcClientID,
+		client, err := oidc.New(ctx, oidc.Config{Issuer: *sf.oidcIssuer, ClientID: *sf.oidcClientID,
 			ClientSecret: *sf.oidcSecret, RedirectURL: redirect})
 		if err != nil {
-			return fmt.Errorf("OpenID Connect provider %s: %w", *sf.oidcIssuer, err)
+			return fmt.Errorf("OpenID Connect provider %s: %w (%s)", *sf.oidcIssuer, err, oidc.Detail(err))
 		}
 		oidcLogin = &cpmshttp.OIDCLogin{Client: client, Label: *sf.oidcLabel}
 	}

@@ -6,12 +6,12 @@ import (
 	"time"
 
 	"github.com/ern-cpms/cpms/cpms"
-	"github.com/ern-cpms/cpms/internal/auth"
+	"github.com/ern-cpms/cpms/internal/auth/oidc"
 )
 
 // OIDCLogin enables sign-in through an OpenID Connect identity provider (e.g. EU Login).
 type OIDCLogin struct {
-	Client *auth.OIDC
+	Client *oidc.Client
 	// Label is the button text on the login page, e.g. "EU Login".
 	Label string
 }
@@ -30,7 +30,7 @@ func (a *API) oidcBegin(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	v, err := auth.EncodeOIDCState(key, st, a.svc.Now().Add(10*time.Minute))
+	v, err := oidc.EncodeState(key, st, a.svc.Now().Add(10*time.Minute))
 	if err != nil {
 		return err
 	}
@@ -57,13 +57,13 @@ func (a *API) oidcCallback(w http.ResponseWriter, r *http.Request) error {
 	if err != nil {
 		return err
 	}
-	st, err := auth.DecodeOIDCState(key, c.Value, a.svc.Now())
+	st, err := oidc.DecodeState(key, c.Value, a.svc.Now())
 	if err != nil {
 		return bad
 	}
 	id, err := a.oidc.Client.Finish(r.Context(), st, r.URL.Query().Get("state"), r.URL.Query().Get("code"))
 	if err != nil {
-		a.log.WarnContext(r.Context(), "OIDC sign-in refused", "err", err)
+		a.log.WarnContext(r.Context(), "OIDC sign-in refused", "err", err, "cause", oidc.Detail(err))
 		return bad
 	}
 	res, err := a.svc.LoginExternal(r.Context(), cpms.ExternalIdentity{Issuer: id.Issuer, Subject: id.Subject, Email: id.Email,
