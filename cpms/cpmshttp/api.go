@@ -87,7 +87,8 @@ func (a *API) routes() chi.Router {
 		return cpms.Errorf(cpms.KindNotFound, "no such API endpoint")
 	}))
 	r.MethodNotAllowed(func(w http.ResponseWriter, r *http.Request) {
-		WriteProblem(w, Problem{Type: "about:blank", Title: "Method Not Allowed", Status: 405, Detail: "this endpoint does not take " + r.Method})
+		WriteProblem(w, Problem{Type: "about:blank", Title: "Method Not Allowed", Status: 405,
+			Detail: "this endpoint does not take " + r.Method, RequestID: RequestID(r.Context())})
 	})
 	r.Route("/api", func(r chi.Router) {
 		r.Get("/openapi.json", a.openAPI)

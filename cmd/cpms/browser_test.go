@@ -1,0 +1,61 @@
+package main
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// chromium finds Debian's Chromium and the npm packages of the browser tests, or skips (fails in CI).
+func chromium(t *testing.T) (browser, root string) {
+	t.Helper()
+	root, _ = filepath.Abs("../..")
+	browser = os.Getenv("CPMS_TEST_CHROMIUM")
+	if browser == "" {
+		browser = "/usr/bin/chromium"
+	}
+	var missing []string
+	if _, err := os.Stat(browser); err != nil {
+		missing = append(missing, "Chromium at "+browser)
+	}
+	if _, err := exec.LookPath("node"); err != nil {
+		missing = append(missing, "node")
+	}
+	if _, err := os.Stat(filepath.Join(root, "node_modules", "playwright-core")); err != nil {
+		missing = append(missing, "node_modules/playwright-core (npm ci)")
+	}
+	if len(missing) > 0 {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("CI requires %s", strings.Join(missing, ", "))
+		}
+		t.Skipf("browser test skipped: no %s", strings.Join(missing, ", "))
+	}
+	return browser, root
+}
+
+// A demo user signs in through the real login page in headless Chromium, sees the dashboard,
+// uses the user menu, signs out, and the layout holds on a phone-sized screen.
+func TestBrowserShell(t *testing.T) {
+	browser, root := chromium(t)
+	s := startServer(t, nil)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	for _, script := range []string{"shell.mjs", "admin.mjs"} {
+		path := filepath.Join(root, "viewer", "e2e", script)
+		if _, err := os.Stat(path); err != nil {
+			continue
+		}
+		cmd := exec.CommandContext(ctx, "node", path)
+		cmd.Dir = root
+		cmd.Env = append(os.Environ(), "BASE_URL="+s.base, "CHROMIUM="+browser)
+		out, err := cmd.CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", script, err, out)
+		}
+		t.Logf("%s: %s", script, strings.TrimSpace(string(out)))
+	}
+}
