@@ -67,7 +67,7 @@ type UserStore interface {
 type SessionStore interface {
 	CreateSession(ctx context.Context, s Session) error
 	SessionByHash(ctx context.Context, hash string) (Session, error)
-	// TouchSession records activity and the current on-behalf-of choice.
+	// TouchSession records activity.
 	TouchSession(ctx context.Context, id string, at time.Time) error
 	SetSessionOnBehalfOf(ctx context.Context, id, clinicianID string) error
 	DeleteSession(ctx context.Context, id string) error
