@@ -93,6 +93,7 @@ func (a *API) routes() chi.Router {
 	r.Route("/api", func(r chi.Router) {
 		r.Get("/openapi.json", a.openAPI)
 		r.Post("/login", a.h(a.login))
+		r.Get("/auth/methods", a.authMethods)
 		r.Get("/auth/oidc", a.h(a.oidcBegin))
 		r.Get("/auth/oidc/callback", a.h(a.oidcCallback))
 		r.Group(func(r chi.Router) {

@@ -75,3 +75,12 @@ func (a *API) oidcCallback(w http.ResponseWriter, r *http.Request) error {
 	http.Redirect(w, r, "/", http.StatusFound)
 	return nil
 }
+
+// authMethods tells the login page how people may sign in.
+func (a *API) authMethods(w http.ResponseWriter, r *http.Request) {
+	out := map[string]any{"password": true, "oidc": nil}
+	if a.oidc != nil {
+		out["oidc"] = map[string]string{"label": a.oidc.Label, "url": "/api/auth/oidc"}
+	}
+	writeJSON(w, http.StatusOK, out)
+}

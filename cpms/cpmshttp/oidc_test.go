@@ -104,6 +104,18 @@ func TestOIDCSignInThroughTheAPI(t *testing.T) {
 		}
 		return me
 	}
+	resp, err := http.Get(base + "/api/auth/methods")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var methods struct {
+		OIDC *struct{ Label, URL string } `json:"oidc"`
+	}
+	json.NewDecoder(resp.Body).Decode(&methods)
+	resp.Body.Close()
+	if methods.OIDC == nil || methods.OIDC.Label != "test IdP" || methods.OIDC.URL != "/api/auth/oidc" {
+		t.Errorf("/api/auth/methods = %+v", methods.OIDC)
+	}
 	first := signIn()
 	if first["email"] != "test-user@zitadel.ch" || first["displayName"] != "Test User" || len(first["roles"].([]any)) != 0 || first["mustEnrolTotp"] != false {
 		t.Errorf("first sign-in: %v", first)
@@ -114,7 +126,7 @@ func TestOIDCSignInThroughTheAPI(t *testing.T) {
 	}
 
 	// A callback without the state cookie is refused.
-	resp, err := http.Get(base + "/api/auth/oidc/callback?code=x&state=y")
+	resp, err = http.Get(base + "/api/auth/oidc/callback?code=x&state=y")
 	if err != nil {
 		t.Fatal(err)
 	}
