@@ -106,7 +106,13 @@ func (s *Service) DecideAccessRequest(ctx context.Context, p *Principal, id stri
 	if err := s.Authorize(ctx, p, ActDecideAccess, Resource{ERN: r.ERN}, ri); err != nil {
 		return AccessRequest{}, err
 	}
-	if p.User != nil && p.User.ID == r.UserID {
+	if r.Role == RoleERNAdmin {
+		// Administrator profiles are given by administrators, not by coordinators.
+		if err := s.Authorize(ctx, p, ActManageUsers, Resource{ERN: r.ERN}, ri); err != nil {
+			return AccessRequest{}, err
+		}
+	}
+	if (p.User != nil && p.User.ID == r.UserID) || (p.OnBehalfOf != nil && p.OnBehalfOf.ID == r.UserID) {
 		return AccessRequest{}, Errorf(KindPermission, "someone else must decide your own request")
 	}
 	status := AccessRefused

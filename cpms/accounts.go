@@ -99,43 +99,43 @@ func (s *Service) temporaryPassword() string {
 	return string(b)
 }
 
-// authorizeUserAdmin lets an ERN admin act on users of (or roles in) their ERNs.
-// target is the user acted on (nil when creating); grants are roles being given.
+// authorizeUserAdmin lets an ERN admin act on an account (target, nil when creating one) and
+// give roles (grants): the admin must administer every ERN the account holds a role in — so that
+// nobody reaches accounts of networks they do not administer — and every ERN of the grants.
 func (s *Service) authorizeUserAdmin(ctx context.Context, p *Principal, target *User, grants []RoleGrant, ri RequestInfo) error {
 	if p != nil && p.Operator != "" {
 		return nil
 	}
-	erns := map[string]bool{}
-	for _, g := range grants {
-		erns[g.ERN] = true
-	}
+	all := slices.Clone(grants)
 	if target != nil {
-		for _, g := range target.Roles {
-			erns[g.ERN] = true
-		}
+		all = append(all, target.Roles...)
 	}
-	if len(erns) == 0 {
-		// A user without roles yet: any ERN admin may manage them.
-		for _, g := range EffectiveGrants(p, s.Now()) {
-			if g.Role == RoleERNAdmin {
+	return s.coversGrants(ctx, p, ActManageUsers, all, ri)
+}
+
+// coversGrants checks action a against the ERN of every grant. A user without any role (a new
+// account, or one waiting for an access request) may be handled by any ERN admin or helpdesk.
+func (s *Service) coversGrants(ctx context.Context, p *Principal, a Action, grants []RoleGrant, ri RequestInfo) error {
+	now := s.Now()
+	if len(grants) == 0 {
+		for _, g := range EffectiveGrants(p, now) {
+			if g.Role == RoleERNAdmin || (a == ActResetCredentials && g.Role == RoleHelpdesk) {
 				return nil
 			}
 		}
-		return s.Authorize(ctx, p, ActManageUsers, Resource{}, ri)
-	}
-	// One of the ERNs concerned is enough to manage the account; each grant is checked on its own.
-	var last error
-	for ern := range erns {
-		if last = s.Authorize(ctx, p, ActManageUsers, Resource{ERN: ern}, ri); last == nil {
-			break
-		}
-	}
-	if last != nil {
-		return last
+		return s.Authorize(ctx, p, a, Resource{ERN: "-"}, ri)
 	}
 	for _, g := range grants {
-		if err := s.Authorize(ctx, p, ActManageUsers, Resource{ERN: g.ERN}, ri); err != nil {
+		if err := s.Authorize(ctx, p, a, Resource{ERN: g.ERN}, ri); err != nil {
 			return err
+		}
+		// The credentials of administrators are reset by administrators: an ERN helpdesk must
+		// not obtain an ERN admin's or another helpdesk's temporary password.
+		if a == ActResetCredentials && (g.Role == RoleERNAdmin || g.Role == RoleHelpdesk) &&
+			Authorize(p, ActResetCredentials, Resource{}, now) != nil {
+			if err := s.Authorize(ctx, p, ActManageUsers, Resource{ERN: g.ERN}, ri); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
@@ -338,27 +338,13 @@ func (s *Service) SetDisabled(ctx context.Context, p *Principal, userID string, 
 	return s.audit(ctx, p, ri, AuditEvent{Action: action, ObjectType: "user", ObjectID: userID})
 }
 
-// authorizeCredentialReset lets helpdesk and ERN admins reset the credentials of users of their ERNs.
+// authorizeCredentialReset lets the deployment helpdesk, and the helpdesk and admins of every
+// ERN a user holds a role in, reset that user's credentials.
 func (s *Service) authorizeCredentialReset(ctx context.Context, p *Principal, target *User, ri RequestInfo) error {
 	if p != nil && p.Operator != "" {
 		return nil
 	}
-	if Authorize(p, ActResetCredentials, Resource{}, s.Now()) == nil {
-		return nil // deployment-wide helpdesk
-	}
-	for _, g := range target.Roles {
-		if Authorize(p, ActResetCredentials, Resource{ERN: g.ERN}, s.Now()) == nil {
-			return nil
-		}
-	}
-	if len(target.Roles) == 0 {
-		for _, g := range EffectiveGrants(p, s.Now()) {
-			if g.Role == RoleERNAdmin || g.Role == RoleHelpdesk {
-				return nil
-			}
-		}
-	}
-	return s.Authorize(ctx, p, ActResetCredentials, Resource{ERN: "-"}, ri)
+	return s.coversGrants(ctx, p, ActResetCredentials, target.Roles, ri)
 }
 
 // ResetPassword sets a temporary password that must be changed at next sign-in, unlocks the

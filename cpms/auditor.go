@@ -19,6 +19,10 @@ type Auditor struct {
 	done chan struct{}
 	once sync.Once
 	wg   sync.WaitGroup
+	// mu is held for reading while Record queues an event and for writing while Close marks
+	// the auditor closed, so that nothing is queued after the writer has drained the queue.
+	mu     sync.RWMutex
+	closed bool
 }
 
 type auditReq struct {
@@ -55,12 +59,8 @@ func NewAuditor(cfg AuditorConfig) *Auditor {
 // go on with what it was going to do: no unaudited access to patient data).
 func (a *Auditor) Record(ctx context.Context, e AuditEvent) error {
 	r := auditReq{e: e, res: make(chan error, 1)}
-	select {
-	case a.reqs <- r:
-	case <-a.done:
-		return ErrAuditorClosed
-	case <-ctx.Done():
-		return ctx.Err()
+	if err := a.enqueue(ctx, r); err != nil {
+		return err
 	}
 	select {
 	case err := <-r.res:
@@ -71,9 +71,28 @@ func (a *Auditor) Record(ctx context.Context, e AuditEvent) error {
 	}
 }
 
+func (a *Auditor) enqueue(ctx context.Context, r auditReq) error {
+	a.mu.RLock()
+	defer a.mu.RUnlock()
+	if a.closed {
+		return ErrAuditorClosed
+	}
+	select {
+	case a.reqs <- r:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
 // Close stops accepting events, writes the ones already queued and returns.
 func (a *Auditor) Close() {
-	a.once.Do(func() { close(a.done) })
+	a.once.Do(func() {
+		a.mu.Lock()
+		a.closed = true
+		a.mu.Unlock()
+		close(a.done)
+	})
 	a.wg.Wait()
 }
 

@@ -121,12 +121,12 @@ func Authorize(p *Principal, a Action, r Resource, now time.Time) error {
 	if p == nil || (p.User == nil && p.System == "" && p.Operator == "") {
 		return Errorf(KindUnauthenticated, "sign in first")
 	}
-	if p.User == nil && p.Operator != "" {
-		return nil // whoever runs commands on the server's data administers the deployment
-	}
 	ru, ok := policy[a]
 	if !ok {
 		return Errorf(KindPermission, "unknown action")
+	}
+	if p.User == nil && p.Operator != "" {
+		return nil // whoever runs commands on the server's data administers the deployment
 	}
 	if p.User == nil {
 		if slices.Contains(ru.systems, p.System) && r.Centre != "" && r.Centre == p.Centre {

@@ -22,6 +22,9 @@ type NewToken struct {
 // personal tokens; operators create any token; ERN admins create system tokens for centres of
 // their ERN.
 func (s *Service) CreateToken(ctx context.Context, p *Principal, nt NewToken, ri RequestInfo) (string, Token, error) {
+	if p == nil {
+		return "", Token{}, Errorf(KindUnauthenticated, "sign in first")
+	}
 	now := s.Now()
 	t := Token{ID: s.newID(), Name: strings.TrimSpace(nt.Name), CreatedAt: now}
 	if nt.TTL > 0 {
@@ -98,6 +101,9 @@ func (s *Service) administersCentre(ctx context.Context, p *Principal, centre st
 // RevokeToken revokes a token by ID; its owner, an operator or (for system tokens) an ERN admin
 // of the centre may.
 func (s *Service) RevokeToken(ctx context.Context, p *Principal, id string, ri RequestInfo) error {
+	if p == nil {
+		return Errorf(KindUnauthenticated, "sign in first")
+	}
 	t, err := s.store.Token(ctx, id)
 	if errors.Is(err, ErrNotFound) {
 		return Errorf(KindNotFound, "no such token")
@@ -118,6 +124,9 @@ func (s *Service) RevokeToken(ctx context.Context, p *Principal, id string, ri R
 
 // Tokens lists tokens an operator or owner may see.
 func (s *Service) Tokens(ctx context.Context, p *Principal, f TokenFilter) ([]Token, error) {
+	if p == nil {
+		return nil, Errorf(KindUnauthenticated, "sign in first")
+	}
 	if p.Operator == "" {
 		if p.User == nil {
 			return nil, Errorf(KindPermission, "you may not list tokens")

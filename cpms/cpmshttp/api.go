@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"mime"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/go-chi/chi/v5"
@@ -40,6 +41,8 @@ type API struct {
 	oidc    *OIDCLogin
 	maxBody int64
 	router  chi.Router
+	// loginRetry is the Retry-After of a throttled sign-in, in seconds.
+	loginRetry string
 }
 
 // New builds the API handler; mount it at the server root (its routes start with /api/).
@@ -53,14 +56,16 @@ func New(cfg Config) (*API, error) {
 	if cfg.ProductName == "" {
 		cfg.ProductName = "CPMS"
 	}
+	retry := 60
 	if cfg.LoginLimit == nil {
 		cfg.LoginLimit = auth.NewLimiter(auth.LimiterConfig{Rate: 10.0 / 60, Burst: 10})
+		retry = 6 // one attempt comes back every 6 s
 	}
 	if cfg.MaxBody <= 0 {
 		cfg.MaxBody = 1 << 20
 	}
 	a := &API{svc: cfg.Service, auth: cfg.Auth, log: cfg.Logger, product: cfg.ProductName, limiter: cfg.LoginLimit,
-		oidc: cfg.OIDC, maxBody: cfg.MaxBody}
+		oidc: cfg.OIDC, maxBody: cfg.MaxBody, loginRetry: strconv.Itoa(retry)}
 	a.router = a.routes()
 	return a, nil
 }

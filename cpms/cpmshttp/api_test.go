@@ -215,3 +215,31 @@ func TestLoginThrottled(t *testing.T) {
 	}
 	problem(t, last, 429, "throttled")
 }
+
+// A temporary password allows nothing but changing it, for sessions and tokens alike.
+func TestTemporaryPasswordMustBeChanged(t *testing.T) {
+	_, h := newAPI(t)
+	admin := &client{t: t, h: h}
+	admin.login("bloodnetadmin", "cpms-demo")
+	rec := admin.do("POST", "/api/admin/users", map[string]any{"username": "fresh", "displayName": "Fresh User"}, "X-CSRF-Token", admin.csrf)
+	var created struct{ TemporaryPassword string }
+	json.Unmarshal(rec.Body.Bytes(), &created)
+	if rec.Code != 201 || created.TemporaryPassword == "" {
+		t.Fatalf("create: %d %s", rec.Code, rec.Body)
+	}
+	c := &client{t: t, h: h}
+	if rec := c.login("fresh", created.TemporaryPassword); rec.Code != 200 || !strings.Contains(rec.Body.String(), `"mustChangePassword":true`) {
+		t.Fatalf("login: %d %s", rec.Code, rec.Body)
+	}
+	problem(t, c.do("GET", "/api/dashboard", nil), 403, "password_change_required")
+	problem(t, c.do("POST", "/api/account/tokens", map[string]any{"name": "x"}, "X-CSRF-Token", c.csrf), 403, "password_change_required")
+	if rec := c.do("GET", "/api/me", nil); rec.Code != 200 {
+		t.Fatalf("/api/me: %d", rec.Code)
+	}
+	if rec := c.do("POST", "/api/account/password", map[string]string{"current": created.TemporaryPassword, "new": "a much longer passphrase"}, "X-CSRF-Token", c.csrf); rec.Code != 204 {
+		t.Fatalf("change password: %d %s", rec.Code, rec.Body)
+	}
+	if rec := c.do("GET", "/api/dashboard", nil); rec.Code != 200 {
+		t.Fatalf("dashboard after the change: %d %s", rec.Code, rec.Body)
+	}
+}

@@ -166,7 +166,8 @@ type Authenticator struct {
 	Secure  bool // HTTPS: cookies are Secure and __Host- prefixed
 }
 
-// allowedBeforeTOTP are the API paths a user who must first enrol a second factor may use.
+// allowedBeforeTOTP are the API paths a user who must first change a temporary password or
+// enrol a second factor may use.
 var allowedBeforeTOTP = []string{"/api/me", "/api/logout", "/api/logout/all", "/api/account/totp/setup",
 	"/api/account/totp/confirm", "/api/account/password", "/api/openapi.json"}
 
@@ -202,7 +203,14 @@ func (a *Authenticator) Wrap(next http.Handler) http.Handler {
 					return
 				}
 			}
-			if p != nil && p.MustEnrolTOTP && !allowedBefore(r.URL.Path) {
+		}
+		if p != nil && p.User != nil && !allowedBefore(r.URL.Path) {
+			// A temporary password or a missing second factor allows nothing but fixing them.
+			switch {
+			case p.User.MustChangePassword:
+				WriteError(w, r, a.Log, cpms.Errorf(cpms.KindPermission, "change your temporary password first").WithCode("password_change_required"))
+				return
+			case p.MustEnrolTOTP:
 				WriteError(w, r, a.Log, cpms.Errorf(cpms.KindPermission, "set up your second factor (authenticator app) first").WithCode("totp_enrolment_required"))
 				return
 			}

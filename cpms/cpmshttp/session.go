@@ -33,7 +33,7 @@ func (a *API) login(w http.ResponseWriter, r *http.Request) error {
 		return cpms.Errorf(cpms.KindPermission, "sign in from this site's own page").WithCode("csrf")
 	}
 	if !a.limiter.Allow(ClientAddr(r)) {
-		w.Header().Set("Retry-After", "60")
+		w.Header().Set("Retry-After", a.loginRetry)
 		return cpms.Errorf(cpms.KindTooMany, "too many sign-in attempts from your address: wait a minute").WithCode("throttled")
 	}
 	var in loginJSON

@@ -4,7 +4,7 @@
 import { get, post } from './api.js';
 import { busy, byId, fill, h, say, timeElement } from './dom.js';
 import { centreName, linkErnCentre, loadErns } from './ern.js';
-import { ROLES } from './roles.js';
+import { needsCentre, REQUESTABLE_ROLES, roleLabel } from './roles.js';
 import { pageError, startShell } from './shell.js';
 
 const me = await startShell();
@@ -21,15 +21,25 @@ const mineError = byId('mine-error');
 
 roleSelect.replaceChildren(
   h('option', { value: '', text: 'Choose a profile' }),
-  ...ROLES.map((r) => h('option', { value: r.name, text: r.name })));
-roleSelect.addEventListener('change', () => {
-  roleHint.textContent = ROLES.find((r) => r.name === roleSelect.value)?.about || '';
-});
+  ...REQUESTABLE_ROLES.map((r) => h('option', { value: r.name, text: r.name })));
+
+// A centre is asked for only when the chosen profile is held at one.
+const centreNeeded = () => roleSelect.value === '' || needsCentre(roleSelect.value);
+let listCentres = () => {};
+function profileChanged() {
+  roleHint.textContent = REQUESTABLE_ROLES.find((r) => r.name === roleSelect.value)?.about || '';
+  centreSelect.required = centreNeeded();
+  listCentres();
+}
+roleSelect.addEventListener('change', profileChanged);
+profileChanged();
 
 let erns = [];
 try {
   erns = await loadErns();
-  linkErnCentre(ernSelect, centreSelect, erns);
+  listCentres = linkErnCentre(ernSelect, centreSelect, erns, {
+    centrePlaceholder: () => (centreNeeded() ? 'Choose a centre' : 'None (the whole ERN)'),
+  });
 } catch (err) {
   if (err.status !== 401) pageError(err);
 }
@@ -48,9 +58,8 @@ form.addEventListener('submit', async (ev) => {
     try {
       await post('/api/access-requests', body);
       form.reset();
-      centreSelect.disabled = true;
-      roleHint.textContent = '';
-      say(requestDone, `Your request for ${body.role} at ${body.centre} (${body.ern}) has been sent.`);
+      profileChanged();
+      say(requestDone, `Your request for ${roleLabel(body)} has been sent.`);
       await showMine();
     } catch (err) {
       say(requestError, err.message);

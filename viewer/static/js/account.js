@@ -1,12 +1,17 @@
 // The account page: profile, password change, two-step verification set-up
-// with recovery codes shown once, and logging out of every session.
+// with recovery codes shown once, and logging out of every session. Users
+// who signed in with a temporary password, or whose roles need a second
+// factor they do not have yet, are sent here first and move on to the page
+// they asked for (?next=) once that is done.
 
 import { post } from './api.js';
 import { busy, byId, copyText, h, say } from './dom.js';
+import { safeNext } from './nav.js';
 import { sortedRoles } from './roles.js';
 import { roleItem, startShell } from './shell.js';
 
 const me = await startShell();
+const next = safeNext(new URLSearchParams(window.location.search).get('next'));
 
 // Profile
 const profile = byId('profile');
@@ -24,6 +29,7 @@ byId('password-username').value = me.username;
 const passwordForm = byId('password-form');
 const passwordError = byId('password-error');
 const passwordDone = byId('password-done');
+const passwordRequired = byId('password-required');
 passwordForm.addEventListener('submit', async (ev) => {
   ev.preventDefault();
   say(passwordError, '');
@@ -40,7 +46,18 @@ passwordForm.addEventListener('submit', async (ev) => {
     try {
       await post('/api/account/password', { current: current.value, new: fresh.value });
       passwordForm.reset();
-      say(passwordDone, 'Your password has been changed.');
+      const forced = me.mustChangePassword;
+      me.mustChangePassword = false;
+      say(passwordRequired, '');
+      if (forced && !me.mustEnrolTotp) {
+        say(passwordDone, 'Your password has been changed. Taking you on…');
+        window.location.assign(next);
+        return;
+      }
+      say(passwordDone, me.mustEnrolTotp
+        ? 'Your password has been changed. Now set up two-step verification below.'
+        : 'Your password has been changed.');
+      if (me.mustEnrolTotp) totpStart.focus();
     } catch (err) {
       say(passwordError, err.message);
     }
@@ -53,16 +70,29 @@ const totpError = byId('totp-error');
 const totpStart = byId('totp-start');
 const totpSetup = byId('totp-setup');
 const totpRecovery = byId('totp-recovery');
+const totpRequired = byId('totp-required');
 const confirmForm = byId('totp-confirm-form');
 
+// An app is set up once; moving to a new one goes through a reset by the
+// helpdesk or an ERN admin.
 function showTotpState(enabled) {
   totpStatus.textContent = enabled
-    ? 'Two-step verification is on: signing in asks for a code from your authenticator app.'
+    ? 'Two-step verification is on: signing in asks for a code from your authenticator app. To move to a new app or phone, ask the helpdesk or an administrator of your ERN to reset it.'
     : 'Two-step verification is off. Turn it on to protect your account with a code from an authenticator app.';
-  totpStart.textContent = enabled ? 'Move to a new authenticator app' : 'Set up an authenticator app';
-  totpStart.hidden = false;
+  totpStart.hidden = enabled;
 }
 showTotpState(Boolean(me.totpEnabled));
+
+// What has to be done before anything else.
+if (me.mustChangePassword) {
+  say(passwordRequired, 'You signed in with a temporary password. Choose your own password to continue.');
+  byId('current-password').focus();
+} else if (me.mustEnrolTotp) {
+  totpStart.focus();
+}
+if (me.mustEnrolTotp) {
+  say(totpRequired, 'Your roles give access to patient data: set up two-step verification to continue.');
+}
 
 totpStart.addEventListener('click', () => busy(totpStart, async () => {
   say(totpError, '');
@@ -100,20 +130,27 @@ confirmForm.addEventListener('submit', async (ev) => {
       byId('totp-secret').textContent = '';
       byId('totp-uri').textContent = '';
       me.totpEnabled = true;
+      const forced = me.mustEnrolTotp;
+      me.mustEnrolTotp = false;
+      say(totpRequired, '');
       showTotpState(true);
-      showRecoveryCodes(Array.isArray(answer?.recoveryCodes) ? answer.recoveryCodes : []);
+      showRecoveryCodes(Array.isArray(answer?.recoveryCodes) ? answer.recoveryCodes : [], forced && !me.mustChangePassword);
     } catch (err) {
       say(totpError, err.message);
     }
   });
 });
 
-function showRecoveryCodes(codes) {
+// The codes are shown once; someone sent here first moves on only after
+// choosing to, so the codes are not lost to a redirect.
+function showRecoveryCodes(codes, moveOn) {
   byId('recovery-codes').replaceChildren(...codes.map((c) => h('li', {}, h('code', { text: c }))));
   const copy = byId('recovery-copy');
   const copied = byId('recovery-copied');
   say(copied, '');
   copy.onclick = () => copyText(codes.join('\n'), copied);
+  byId('totp-continue-link').setAttribute('href', next);
+  byId('totp-continue').hidden = !moveOn;
   totpRecovery.hidden = false;
   totpRecovery.focus();
 }

@@ -5,7 +5,7 @@
 import { del, get, post } from './api.js';
 import { busy, byId, copyText, fill, h, say, timeElement } from './dom.js';
 import { centreName, linkErnCentre, loadErns } from './ern.js';
-import { isAdmin, roleLabel, ROLES, sortedRoles } from './roles.js';
+import { canDecideAccess, canManageUsers, canResetCredentials, isAdmin, roleLabel, ROLES, sortedRoles } from './roles.js';
 import { pageError, startShell } from './shell.js';
 
 const me = await startShell();
@@ -18,6 +18,14 @@ if (!isAdmin(me)) {
 }
 
 async function start() {
+  // Each section is shown to those whose roles allow what it does; the API
+  // checks every request again.
+  const decides = canDecideAccess(me);
+  const manages = canManageUsers(me);
+  const resets = canResetCredentials(me);
+  byId('pending-section').hidden = !decides;
+  byId('users-section').hidden = !resets;
+  byId('add-user').hidden = !manages;
   const announce = byId('admin-announce');
   let erns = [];
   let users = [];
@@ -68,7 +76,7 @@ async function start() {
           say(announce, `${done} the request of ${who}.`);
           li.remove();
           if (pending.querySelector('.item') === null) await showPending();
-          await showUsers();
+          if (resets) await showUsers();
         } catch (err) {
           say(error, err.message);
         }
@@ -130,7 +138,7 @@ async function start() {
         result,
         h('h3', { text: 'Roles' }),
         roleList(u, name, feedback),
-        addRoleForm(u, name, feedback),
+        manages ? addRoleForm(u, name, feedback) : null,
         h('h3', { text: 'Account' }),
         h('div', { class: 'actions' },
           action('Reset password', `Give ${name} a new temporary password? Their current password stops working.`, async () => {
@@ -142,7 +150,11 @@ async function start() {
             say(announce, `Two-step verification of ${name} was reset.`);
             await showUsers();
           }, feedback) : null,
-          u.disabled ? null : action('Disable account', `Disable the account of ${name}? They can no longer sign in.`, async () => {
+          !manages ? null : u.disabled ? action('Enable account', `Enable the account of ${name} again? They can sign in with their password.`, async () => {
+            await post(`/api/admin/users/${encodeURIComponent(u.id)}/enable`);
+            say(announce, `The account of ${name} was enabled.`);
+            await showUsers();
+          }, feedback) : action('Disable account', `Disable the account of ${name}? They can no longer sign in.`, async () => {
             await post(`/api/admin/users/${encodeURIComponent(u.id)}/disable`);
             say(announce, `The account of ${name} was disabled.`);
             await showUsers();
@@ -180,7 +192,7 @@ async function start() {
     if (roles.length === 0) return h('p', { class: 'muted', text: 'No roles.' });
     return h('ul', { class: 'role-list' }, roles.map((r) => h('li', {},
       h('span', {}, roleLabel(r), r.expiresAt ? h('span', { class: 'muted' }, ' (until ', timeElement(r.expiresAt), ')') : null),
-      h('button', {
+      manages && h('button', {
         type: 'button',
         class: 'button-small button-danger',
         text: 'Remove',
@@ -285,5 +297,5 @@ async function start() {
   } catch (err) {
     if (err.status !== 401) pageError(err);
   }
-  await Promise.all([showPending(), showUsers()]);
+  await Promise.all([decides ? showPending() : null, resets ? showUsers() : null]);
 }

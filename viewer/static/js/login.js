@@ -3,7 +3,7 @@
 
 import { getMe, login } from './api.js';
 import { busy, byId, say } from './dom.js';
-import { safeNext } from './nav.js';
+import { afterSignIn, safeNext } from './nav.js';
 
 const next = safeNext(new URLSearchParams(window.location.search).get('next'));
 const form = byId('login-form');
@@ -17,8 +17,8 @@ const info = byId('login-info');
 
 // Someone already signed in has nothing to do here.
 try {
-  await getMe();
-  window.location.replace(next);
+  const me = await getMe();
+  window.location.replace(afterSignIn(me, next));
 } catch {
   // Not signed in (or the API is unreachable): show the form.
 }
@@ -29,8 +29,8 @@ form.addEventListener('submit', async (ev) => {
   const code = totpField.hidden ? '' : totp.value.replace(/\s+/g, '');
   await busy(submit, async () => {
     try {
-      await login(username.value.trim(), password.value, code);
-      window.location.assign(next);
+      const answer = await login(username.value.trim(), password.value, code);
+      window.location.assign(afterSignIn(answer?.user, next));
     } catch (err) {
       failed(err);
     }

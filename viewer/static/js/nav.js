@@ -32,3 +32,16 @@ export function loginURL() {
 export function goToLogin() {
   window.location.replace(loginURL());
 }
+
+/** Whether the account page has to be dealt with before any other page. */
+export function accountNeedsAttention(me) {
+  return Boolean(me && (me.mustChangePassword || me.mustEnrolTotp));
+}
+
+/**
+ * Where a freshly signed-in user goes: the account page first when the
+ * account must get a new password or a second factor, then next.
+ */
+export function afterSignIn(me, next) {
+  return accountNeedsAttention(me) ? `/account?next=${encodeURIComponent(next)}` : next;
+}

@@ -12,11 +12,38 @@ export const ROLES = [
   { name: 'Helpdesk', about: 'Supports users: resets passwords and two-step verification.' },
 ];
 
-const ADMIN_ROLES = new Set(['ERN admin', 'Coordinator', 'Helpdesk']);
+/** The roles anyone may ask for under Access (the helpdesk is appointed by the operator). */
+export const REQUESTABLE_ROLES = ROLES.filter((r) => r.name !== 'Helpdesk');
+
+const CENTRE_ROLES = new Set(['HP', 'Assistant', 'Guest']);
+
+/** Whether a role is held at one centre (the others cover a whole ERN). */
+export function needsCentre(role) {
+  return CENTRE_ROLES.has(role);
+}
+
+function holds(me, names) {
+  return Array.isArray(me?.roles) && me.roles.some((r) => r.active !== false && names.includes(r.role));
+}
+
+/** Whether the user decides access requests (ERN admins and coordinators). */
+export function canDecideAccess(me) {
+  return holds(me, ['ERN admin', 'Coordinator']);
+}
+
+/** Whether the user adds users and gives or removes roles (ERN admins). */
+export function canManageUsers(me) {
+  return holds(me, ['ERN admin']);
+}
+
+/** Whether the user resets passwords and second factors (ERN admins and helpdesk). */
+export function canResetCredentials(me) {
+  return holds(me, ['ERN admin', 'Helpdesk']);
+}
 
 /** Whether the user may use the administration page. */
 export function isAdmin(me) {
-  return Array.isArray(me?.roles) && me.roles.some((r) => ADMIN_ROLES.has(r.role));
+  return canDecideAccess(me) || canResetCredentials(me);
 }
 
 /** "HP · EuroBloodNet · BE10" */

@@ -4,7 +4,7 @@
 
 import { getMe, logout, setUnauthorizedHandler } from './api.js';
 import { byId, h, say, formatDate } from './dom.js';
-import { goToLogin } from './nav.js';
+import { accountNeedsAttention, afterSignIn, goToLogin } from './nav.js';
 import { isAdmin, roleLabel, sortedRoles } from './roles.js';
 
 /** Shows an error that concerns the whole page. */
@@ -36,6 +36,11 @@ export async function startShell() {
     if (err.status === 401) return new Promise(() => {});
     pageError(err);
     throw err;
+  }
+  // A temporary password or a missing second factor comes first.
+  if (accountNeedsAttention(me) && window.location.pathname !== '/account') {
+    window.location.replace(afterSignIn(me, window.location.pathname + window.location.search + window.location.hash));
+    return new Promise(() => {});
   }
   showUser(me);
   return me;
