@@ -252,6 +252,13 @@ func TestServerEndToEnd(t *testing.T) {
 			jar2, _ := cookiejar.New(nil)
 			nc := &http.Client{Jar: jar2, Timeout: 20 * time.Second}
 			getJSON(t, nc, newReq(t, "POST", s.base+"/api/login", map[string]string{"username": "newclinician", "password": created.TemporaryPassword}), 200, &login)
+			// The temporary password allows nothing but changing it.
+			req = newReq(t, "POST", s.base+"/api/access-requests", map[string]string{"ern": "ITHACA", "centre": "FR08", "role": "HP"})
+			req.Header.Set("X-CSRF-Token", login.CSRFToken)
+			getJSON(t, nc, req, 403, nil)
+			req = newReq(t, "POST", s.base+"/api/account/password", map[string]string{"current": created.TemporaryPassword, "new": "correct horse battery staple"})
+			req.Header.Set("X-CSRF-Token", login.CSRFToken)
+			getJSON(t, nc, req, 204, nil)
 			req = newReq(t, "POST", s.base+"/api/access-requests", map[string]string{"ern": "ITHACA", "centre": "FR08", "role": "HP", "comment": "joining the ITHACA team"})
 			req.Header.Set("X-CSRF-Token", login.CSRFToken)
 			var ar map[string]any

@@ -1,7 +1,7 @@
 // The sign-in page: username and password, then a verification code (or a
 // recovery code) when the account has two-step verification.
 
-import { getMe, login } from './api.js';
+import { get, getMe, login } from './api.js';
 import { busy, byId, say } from './dom.js';
 import { afterSignIn, safeNext } from './nav.js';
 
@@ -22,6 +22,16 @@ try {
 } catch {
   // Not signed in (or the API is unreachable): show the form.
 }
+
+// Offer the identity provider's sign-in when the server has one.
+get('/api/auth/methods').then((m) => {
+  if (m && m.oidc && m.oidc.url && m.oidc.url.startsWith('/api/')) {
+    const link = byId('sso-link');
+    link.href = m.oidc.url;
+    link.textContent = 'Sign in with ' + m.oidc.label;
+    byId('sso').hidden = false;
+  }
+}).catch(() => {});
 
 form.addEventListener('submit', async (ev) => {
   ev.preventDefault();
