@@ -30,8 +30,8 @@ func certDev(c *cli, args []string) error {
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	if err := noArgs(f); err != nil {
-		return err
+	if f.NArg() > 0 {
+		return usagef("unexpected arguments: %s", strings.Join(f.Args(), " "))
 	}
 	if *days < 1 || *days > 825 {
 		return usagef("--days must be 1 to 825")

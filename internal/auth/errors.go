@@ -24,6 +24,10 @@ func fail(kind, cause error) error {
 	return &failure{kind: kind, cause: cause}
 }
 
+// Fail is fail for the sub-packages: an error whose message is kind's (user-safe) and which also
+// wraps cause, for the operator's log ([Detail]).
+func Fail(kind, cause error) error { return fail(kind, cause) }
+
 // Detail returns the underlying cause of an error returned by this package,
 // for the operator's log, or "" when there is none. It is not meant for
 // users: it may name an identity provider's endpoints, quote its error

@@ -14,30 +14,9 @@ const MinKeyLen = auth.MinKeyLen
 
 var errRandom = errors.New("random source failed")
 
-// failure pairs a stable, user-safe error with the lower-level cause that produced it. Its
-// message is the safe error's alone; the cause is kept for the operator's log ([Detail]).
-type failure struct {
-	kind  error
-	cause error
-}
-
-func (f *failure) Error() string { return f.kind.Error() }
-
-func (f *failure) Unwrap() []error {
-	if f.cause == nil {
-		return []error{f.kind}
-	}
-	return []error{f.kind, f.cause}
-}
-
-func fail(kind, cause error) error { return &failure{kind: kind, cause: cause} }
+// fail returns an error whose message is kind's alone and which wraps cause for the log.
+func fail(kind, cause error) error { return auth.Fail(kind, cause) }
 
 // Detail returns the underlying cause of an error of this package, for the operator's log only:
 // it may name the identity provider's endpoints or quote its answers.
-func Detail(err error) string {
-	var f *failure
-	if errors.As(err, &f) && f.cause != nil {
-		return f.cause.Error()
-	}
-	return ""
-}
+func Detail(err error) string { return auth.Detail(err) }
