@@ -323,6 +323,7 @@ func TestSeedDemo(t *testing.T) {
 		"bloodnetdatabase":   {cpms.RoleResearcher, ebn, ""},
 		"bloodnetguest":      {cpms.RoleGuest, ebn, "BE10"},
 		"bloodnetadmin":      {cpms.RoleERNAdmin, ebn, ""},
+		"bloodnetassistant":  {cpms.RoleAssistant, ebn, "BE10"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("demo users (-want +got):\n%s", diff)

@@ -46,6 +46,8 @@ func DemoNetwork() ([]Centre, []ERN, []NewUser) {
 		user("bloodnetdatabase", "Demo Researcher", RoleResearcher, ""),
 		user("bloodnetguest", "Demo Guest Expert", RoleGuest, "BE10"),
 		user("bloodnetadmin", "Demo ERN Administrator", RoleERNAdmin, ""),
+		// Beyond the CPMS training accounts: an assistant of bloodnethpuser1 at BE10.
+		user("bloodnetassistant", "Demo Assistant", RoleAssistant, "BE10"),
 	}
 	return centres, erns, users
 }
@@ -88,6 +90,19 @@ func (s *Service) SeedDemo(ctx context.Context, p *Principal) (created int, err 
 			return created, fmt.Errorf("demo user %s: %w", nu.Username, err)
 		}
 		created++
+	}
+	// The demo assistant works for the first demo clinician.
+	clinician, err1 := s.store.UserByUsername(ctx, "bloodnethpuser1")
+	assistant, err2 := s.store.UserByUsername(ctx, "bloodnetassistant")
+	if err := errors.Join(err1, err2); err != nil {
+		return created, s.storeErr(err, "load the demo users")
+	}
+	if ok, err := s.store.IsAssistant(ctx, clinician.ID, assistant.ID); err != nil {
+		return created, s.storeErr(err, "load the demo users")
+	} else if !ok {
+		if err := s.store.AppointAssistant(ctx, clinician.ID, assistant.ID, now); err != nil && !errors.Is(err, ErrConflict) {
+			return created, s.storeErr(err, "load the demo users")
+		}
 	}
 	return created, s.store.PutSetting(ctx, "demo.seeded", now.Format(time.RFC3339))
 }
