@@ -344,4 +344,10 @@ func TestCertDevServesHTTPS(t *testing.T) {
 	if c == nil || c.Name != "__Host-cpms_session" || !c.Secure || !c.HttpOnly || c.SameSite != http.SameSiteLaxMode {
 		t.Errorf("session cookie over HTTPS = %+v; want __Host- prefixed, Secure, HttpOnly, SameSite=Lax", c)
 	}
+	if got := resp.Header.Get("Strict-Transport-Security"); !strings.HasPrefix(got, "max-age=") {
+		t.Errorf("Strict-Transport-Security = %q over HTTPS", got)
+	}
+	if got := resp.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+		t.Errorf("X-Content-Type-Options = %q", got)
+	}
 }

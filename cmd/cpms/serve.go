@@ -176,7 +176,7 @@ func runServer(ctx context.Context, sf *serveFlags, log *slog.Logger, stdout int
 	root.Handle("/", authn.Wrap(app))
 
 	srv := &http.Server{
-		Handler:           cpmshttp.Observe(log, metrics, root),
+		Handler:           cpmshttp.Observe(log, metrics, cpmshttp.SecurityHeaders(secure, root)),
 		ReadHeaderTimeout: 10 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
