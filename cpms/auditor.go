@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"strconv"
 	"sync"
 )
 
@@ -153,4 +154,20 @@ func VerifyAudit(ctx context.Context, s AuditStore) (int64, error) {
 		err = &Error{Kind: KindUnavailable, Msg: "cannot read the audit trail", Err: err}
 	}
 	return v.Count, err
+}
+
+// AuditEvents returns the newest audit records matching f, for the deployment's helpdesk and
+// operators; reading the trail is itself audited.
+func (s *Service) AuditEvents(ctx context.Context, p *Principal, f AuditFilter, ri RequestInfo) ([]AuditEvent, error) {
+	if err := s.Authorize(ctx, p, ActReadAudit, Resource{}, ri); err != nil {
+		return nil, err
+	}
+	if f.Limit <= 0 || f.Limit > 1000 {
+		f.Limit = 200
+	}
+	es, err := s.store.AuditEvents(ctx, f)
+	if err != nil {
+		return nil, s.storeErr(err, "read the audit trail")
+	}
+	return es, s.audit(ctx, p, ri, AuditEvent{Action: "audit.read", ObjectType: "audit", Detail: "records " + strconv.Itoa(len(es))})
 }

@@ -332,3 +332,12 @@ func (s *Service) SweepSessions(ctx context.Context) (int, error) {
 	now := s.Now()
 	return s.store.DeleteExpiredSessions(ctx, now, now.Add(-s.cfg.SessionIdle))
 }
+
+// Sessions lists the signed-in user's own sessions, in the order they began.
+func (s *Service) Sessions(ctx context.Context, p *Principal) ([]Session, error) {
+	if p == nil || p.User == nil {
+		return nil, Errorf(KindUnauthenticated, "sign in first")
+	}
+	ss, err := s.store.UserSessions(ctx, p.User.ID)
+	return ss, s.storeErr(err, "list sessions")
+}

@@ -84,14 +84,8 @@ func NewService(cfg Config) (*Service, error) {
 // Now is the service's clock, in UTC to the microsecond (what both databases keep).
 func (s *Service) Now() time.Time { return s.now().UTC().Truncate(time.Microsecond) }
 
-// Store gives the edges read access to the store for what needs no policy (health checks).
+// Ping checks that the database answers, for the readiness check.
 func (s *Service) Ping(ctx context.Context) error { return s.store.Ping(ctx) }
-
-// Demo reports whether the service runs in demo mode.
-func (s *Service) Demo() bool { return s.cfg.Demo }
-
-// SessionIdle is the idle timeout, for the edges that set cookie lifetimes.
-func (s *Service) SessionIdle() time.Duration { return s.cfg.SessionIdle }
 
 func (s *Service) newID() string {
 	var b [16]byte

@@ -24,8 +24,14 @@ import (
 // runCLI runs a command in-process, as the binary would, and returns its output.
 func runCLI(t *testing.T, env map[string]string, args ...string) (stdout, stderr string, code int) {
 	t.Helper()
+	return runCLIInput(t, env, "", args...)
+}
+
+// runCLIInput is runCLI with standard input.
+func runCLIInput(t *testing.T, env map[string]string, stdin string, args ...string) (stdout, stderr string, code int) {
+	t.Helper()
 	var o, e bytes.Buffer
-	code = run(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(""), &o, &e)
+	code = run(context.Background(), args, func(k string) string { return env[k] }, strings.NewReader(stdin), &o, &e)
 	return o.String(), e.String(), code
 }
 
@@ -277,6 +283,21 @@ func TestServerEndToEnd(t *testing.T) {
 			getJSON(t, nc, newReq(t, "GET", s.base+"/api/me", nil), 200, &me)
 			if !strings.Contains(fmt.Sprint(me["roles"]), "ITHACA") {
 				t.Errorf("granted role not visible: %v", me["roles"])
+			}
+
+			// A deployment-wide helpdesk, added from the command line, reads the audit trail.
+			o, e, code := runCLIInput(t, s.env, "a long helpdesk passphrase\n", "user", "add", "--data", s.data, "--username", "helpdesk1",
+				"--display-name", "Deployment Helpdesk", "--role", "Helpdesk", "--password-stdin")
+			if code != 0 {
+				t.Fatalf("user add: %s %s", o, e)
+			}
+			jar4, _ := cookiejar.New(nil)
+			hd := &http.Client{Jar: jar4, Timeout: 20 * time.Second}
+			getJSON(t, hd, newReq(t, "POST", s.base+"/api/login", map[string]string{"username": "helpdesk1", "password": "a long helpdesk passphrase"}), 200, &login)
+			var events []map[string]any
+			getJSON(t, hd, newReq(t, "GET", s.base+"/api/audit?actor=bloodnetcoord&limit=50", nil), 200, &events)
+			if len(events) == 0 || !strings.Contains(fmt.Sprint(events), "denied.access.decide") {
+				t.Errorf("the coordinator's refused decision is not in the audit trail: %v", events)
 			}
 
 			out := s.cli(t, "audit verify")

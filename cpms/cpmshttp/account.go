@@ -163,3 +163,22 @@ func (a *API) actFor(w http.ResponseWriter, r *http.Request) error {
 	w.WriteHeader(http.StatusNoContent)
 	return nil
 }
+
+type sessionJSON struct {
+	cpms.Session
+	Current bool `json:"current"`
+}
+
+func (a *API) listSessions(w http.ResponseWriter, r *http.Request) error {
+	p := principal(r)
+	ss, err := a.svc.Sessions(r.Context(), p)
+	if err != nil {
+		return err
+	}
+	out := make([]sessionJSON, 0, len(ss))
+	for _, s := range ss {
+		out = append(out, sessionJSON{Session: s, Current: s.ID == p.SessionID})
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}

@@ -2,6 +2,7 @@ package cpmshttp
 
 import (
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
@@ -174,5 +175,27 @@ func (a *API) resetTOTP(w http.ResponseWriter, r *http.Request) error {
 		return err
 	}
 	w.WriteHeader(http.StatusNoContent)
+	return nil
+}
+
+func (a *API) auditEvents(w http.ResponseWriter, r *http.Request) error {
+	q := r.URL.Query()
+	limit := 0
+	if v := q.Get("limit"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return cpms.Errorf(cpms.KindInvalid, "limit is a number from 1 to 1000")
+		}
+		limit = n
+	}
+	es, err := a.svc.AuditEvents(r.Context(), principal(r), cpms.AuditFilter{Actor: q.Get("actor"), PatientID: q.Get("patient"),
+		ObjectID: q.Get("object"), Action: q.Get("action"), Limit: limit}, info(r))
+	if err != nil {
+		return err
+	}
+	if es == nil {
+		es = []cpms.AuditEvent{}
+	}
+	writeJSON(w, http.StatusOK, es)
 	return nil
 }

@@ -124,6 +124,9 @@ func (a *API) routes() chi.Router {
 			r.Post("/admin/users/{id}/reset-password", a.h(a.resetPassword))
 			r.Post("/admin/users/{id}/reset-totp", a.h(a.resetTOTP))
 
+			r.Get("/audit", a.h(a.auditEvents))
+
+			r.Get("/account/sessions", a.h(a.listSessions))
 			r.Post("/account/password", a.h(a.changePassword))
 			r.Post("/account/totp/setup", a.h(a.totpSetup))
 			r.Post("/account/totp/confirm", a.h(a.totpConfirm))

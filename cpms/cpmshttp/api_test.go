@@ -243,3 +243,21 @@ func TestTemporaryPasswordMustBeChanged(t *testing.T) {
 		t.Fatalf("dashboard after the change: %d %s", rec.Code, rec.Body)
 	}
 }
+
+func TestSessionsAndAuditReading(t *testing.T) {
+	_, h := newAPI(t)
+	a, b := &client{t: t, h: h}, &client{t: t, h: h}
+	a.login("bloodnetadmin", "cpms-demo")
+	b.login("bloodnetadmin", "cpms-demo")
+	rec := a.do("GET", "/api/account/sessions", nil)
+	var ss []struct {
+		ID      string `json:"id"`
+		Current bool   `json:"current"`
+	}
+	json.Unmarshal(rec.Body.Bytes(), &ss)
+	if rec.Code != 200 || len(ss) != 2 || ss[0].Current == ss[1].Current {
+		t.Fatalf("sessions: %d %s", rec.Code, rec.Body)
+	}
+	// An ERN admin does not read the deployment's audit trail.
+	problem(t, a.do("GET", "/api/audit", nil), 403, "")
+}
