@@ -37,25 +37,25 @@ func chromium(t *testing.T) (browser, root string) {
 	return browser, root
 }
 
-// A demo user signs in through the real login page in headless Chromium, sees the dashboard,
-// uses the user menu, signs out, and the layout holds on a phone-sized screen.
-func TestBrowserShell(t *testing.T) {
+// The pages, driven in headless Chromium against the real server, each check on a fresh demo
+// network: sign-in, dashboard, user menu and phone layout (shell.mjs); access requests, user
+// administration, temporary passwords and the second factor (admin.mjs); the assistant
+// capability (assistant.mjs).
+func TestBrowser(t *testing.T) {
 	browser, root := chromium(t)
-	s := startServer(t, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	for _, script := range []string{"shell.mjs", "admin.mjs"} {
-		path := filepath.Join(root, "viewer", "e2e", script)
-		if _, err := os.Stat(path); err != nil {
-			continue
-		}
-		cmd := exec.CommandContext(ctx, "node", path)
-		cmd.Dir = root
-		cmd.Env = append(os.Environ(), "BASE_URL="+s.base, "CHROMIUM="+browser)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("%s: %v\n%s", script, err, out)
-		}
-		t.Logf("%s: %s", script, strings.TrimSpace(string(out)))
+	for _, script := range []string{"shell.mjs", "admin.mjs", "assistant.mjs"} {
+		t.Run(script, func(t *testing.T) {
+			s := startServer(t, nil)
+			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+			defer cancel()
+			cmd := exec.CommandContext(ctx, "node", filepath.Join(root, "viewer", "e2e", script))
+			cmd.Dir = root
+			cmd.Env = append(os.Environ(), "BASE_URL="+s.base, "CHROMIUM="+browser)
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("%s: %v\n%s", script, err, out)
+			}
+			t.Logf("%s", strings.TrimSpace(string(out)))
+		})
 	}
 }

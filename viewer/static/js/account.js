@@ -1,13 +1,14 @@
-// The account page: profile, password change, two-step verification set-up
-// with recovery codes shown once, and logging out of every session. Users
+// The account page: profile, the assistants of a health professional,
+// password change, two-step verification set-up with recovery codes shown
+// once, and logging out of every session. Users
 // who signed in with a temporary password, or whose roles need a second
 // factor they do not have yet, are sent here first and move on to the page
 // they asked for (?next=) once that is done.
 
-import { post } from './api.js';
-import { busy, byId, copyText, h, say } from './dom.js';
+import { del, get, post } from './api.js';
+import { busy, byId, copyText, fill, h, say } from './dom.js';
 import { safeNext } from './nav.js';
-import { sortedRoles } from './roles.js';
+import { isClinician, sortedRoles } from './roles.js';
 import { roleItem, startShell } from './shell.js';
 
 const me = await startShell();
@@ -23,6 +24,112 @@ profile.querySelector('[data-field="roles"]').replaceChildren(...(roles.length =
   ? [h('li', { class: 'muted', text: 'None yet.' })]
   : roles.map(roleItem)));
 profile.removeAttribute('aria-busy');
+
+// Assistants: a health professional appoints users with the Assistant role
+// at one of their centres, who may then act on their behalf. Only the
+// clinician themself changes the list, not someone acting for them.
+if (isClinician(me)) showAssistants();
+
+function showAssistants() {
+  const section = byId('assistants-section');
+  const list = byId('assistants');
+  const form = byId('assistant-form');
+  const input = byId('assistant-username');
+  const error = byId('assistants-error');
+  const done = byId('assistants-done');
+  const acting = me.onBehalfOf;
+  let assistants = [];
+  section.hidden = false;
+  if (acting) {
+    say(byId('assistants-note'), `You are acting on behalf of ${acting.displayName || acting.username}. Act as yourself to appoint or dismiss your own assistants.`);
+    form.hidden = true;
+  }
+
+  const nameOf = (a) => a.displayName || a.username;
+
+  function item(a) {
+    const name = nameOf(a);
+    return h('li', { class: 'item person' },
+      h('div', {},
+        h('p', { class: 'item-title', text: name }),
+        a.displayName && a.displayName !== a.username ? h('p', { class: 'item-meta', text: a.username }) : null),
+      acting ? null : h('button', {
+        type: 'button',
+        class: 'button-small button-danger',
+        'aria-label': `Dismiss ${name}`,
+        text: 'Dismiss',
+        on: { click: (ev) => dismiss(ev.currentTarget, a) },
+      }));
+  }
+
+  async function load() {
+    list.setAttribute('aria-busy', 'true');
+    try {
+      const answer = await get('/api/account/assistants');
+      assistants = Array.isArray(answer) ? answer : [];
+      fill(list, assistants.length === 0
+        ? h('li', { class: 'item empty', text: 'You have not appointed an assistant.' })
+        : assistants.map(item));
+    } catch (err) {
+      fill(list);
+      if (err.status !== 401) say(error, `Your assistants could not be loaded: ${err.message}`);
+    }
+  }
+
+  async function dismiss(button, a) {
+    const name = nameOf(a);
+    if (!window.confirm(`Dismiss ${name} as your assistant? They will no longer be able to act on your behalf.`)) return;
+    say(error, '');
+    say(done, '');
+    await busy(button, async () => {
+      try {
+        await del(`/api/account/assistants/${encodeURIComponent(a.id)}`);
+        say(done, `${name} is no longer your assistant.`);
+      } catch (err) {
+        say(error, `${name} could not be dismissed: ${sentence(err.detail || err.message)}`);
+      }
+    });
+    await load();
+    input.focus();
+  }
+
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    say(error, '');
+    say(done, '');
+    const username = input.value.trim();
+    if (username === '') {
+      input.focus();
+      return;
+    }
+    const known = assistants.find((a) => a.username.toLowerCase() === username.toLowerCase());
+    if (known) {
+      say(done, `${nameOf(known)} is already your assistant.`);
+      return;
+    }
+    await busy(form.querySelector('button[type="submit"]'), async () => {
+      try {
+        await post('/api/account/assistants', { username });
+      } catch (err) {
+        // The API says why (not an assistant at your centres, no such user).
+        say(error, `${username} could not be appointed: ${sentence(err.detail || err.message)}`);
+        input.focus();
+        return;
+      }
+      form.reset();
+      await load();
+      const added = assistants.find((a) => a.username.toLowerCase() === username.toLowerCase());
+      say(done, `${added ? nameOf(added) : username} is now your assistant and can act on your behalf.`);
+    });
+  });
+
+  load();
+}
+
+/** Ends a message from the API with a full stop. */
+function sentence(text) {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}
 
 // Password (the hidden username lets password managers file the new one)
 byId('password-username').value = me.username;

@@ -41,6 +41,16 @@ export function canResetCredentials(me) {
   return holds(me, ['ERN admin', 'Helpdesk']);
 }
 
+/** Whether the user is a health professional, who may appoint assistants. */
+export function isClinician(me) {
+  return holds(me, ['HP']);
+}
+
+/** Whether the user holds the Assistant role, and so may act for clinicians who appointed them. */
+export function isAssistant(me) {
+  return holds(me, ['Assistant']);
+}
+
 /** Whether the user may use the administration page. */
 export function isAdmin(me) {
   return canDecideAccess(me) || canResetCredentials(me);

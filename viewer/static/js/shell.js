@@ -1,11 +1,12 @@
 // The frame of every signed-in page: loads the user, fills the user menu,
 // shows the Admin entry to those who may use it, folds the navigation on
-// small screens, and logs out.
+// small screens, lets assistants act on behalf of their clinicians (and
+// says so in the header while they do), and logs out.
 
-import { getMe, logout, setUnauthorizedHandler } from './api.js';
+import { get, getMe, logout, post, setUnauthorizedHandler } from './api.js';
 import { byId, h, say, formatDate } from './dom.js';
 import { accountNeedsAttention, afterSignIn, goToLogin } from './nav.js';
-import { isAdmin, roleLabel, sortedRoles } from './roles.js';
+import { isAdmin, isAssistant, roleLabel, sortedRoles } from './roles.js';
 
 /** Shows an error that concerns the whole page. */
 export function pageError(err) {
@@ -29,6 +30,7 @@ export async function startShell() {
   wireNavigation();
   wireUserMenu();
   wireLogout();
+  wireActAsSelf();
   let me;
   try {
     me = await getMe();
@@ -43,6 +45,7 @@ export async function startShell() {
     return new Promise(() => {});
   }
   showUser(me);
+  showAssisting(me);
   return me;
 }
 
@@ -63,6 +66,11 @@ function showUser(me) {
     node.textContent = behalf ? `Acting on behalf of ${behalfName}` : '';
     node.hidden = !behalf;
   }
+  for (const node of document.querySelectorAll('[data-user-behalf-banner]')) {
+    node.textContent = behalf ? `Acting on behalf of ${behalfName}` : '';
+  }
+  const bar = document.getElementById('behalf-bar');
+  if (bar !== null) bar.hidden = !behalf;
   const roles = sortedRoles(me.roles);
   for (const list of document.querySelectorAll('[data-user-roles]')) {
     list.replaceChildren(...(roles.length === 0
@@ -127,6 +135,78 @@ function wireUserMenu() {
   document.addEventListener('click', (ev) => {
     if (!menu.contains(ev.target)) set(false);
   });
+}
+
+/** The name a person is shown by. */
+function nameOf(user) {
+  return user.displayName || user.username;
+}
+
+// An assistant acts on behalf of one of the clinicians who appointed them,
+// or as themselves. The user menu offers each clinician (from
+// /api/account/principals) and, while acting for one, the way back. Users
+// without the Assistant role cannot act for anyone, so nothing is asked for
+// them. #user-menu gets data-assist="ready" once the choices are known.
+async function showAssisting(me) {
+  const menu = byId('user-menu');
+  const group = byId('assist');
+  const current = me.onBehalfOf ? me.onBehalfOf.id : '';
+  let clinicians = [];
+  if (isAssistant(me) || current !== '') {
+    try {
+      const answer = await get('/api/account/principals');
+      clinicians = Array.isArray(answer) ? answer : [];
+    } catch (err) {
+      if (err.status === 401) return;
+      say(byId('assist-error'), `The clinicians you assist could not be loaded: ${err.message}`);
+      group.hidden = false;
+    }
+  }
+  const choices = clinicians
+    .filter((c) => c.id !== current)
+    .map((c) => actButton(`Act on behalf of ${nameOf(c)}`, c.id, c.username));
+  if (current !== '') choices.push(actButton('Act as myself', '', null));
+  byId('assist-choices').replaceChildren(...choices.map((button) => h('li', {}, button)));
+  if (choices.length > 0) group.hidden = false;
+  menu.dataset.assist = 'ready';
+}
+
+function actButton(label, clinicianId, title) {
+  return h('button', {
+    type: 'button',
+    title,
+    text: label,
+    on: { click: () => actFor(clinicianId, byId('assist-error')) },
+  });
+}
+
+let switching = false;
+
+/**
+ * Switches the session to act on behalf of a clinician ('' for oneself)
+ * and reloads the page, whose content depends on whose permissions are in
+ * use. A refusal is shown in region.
+ */
+async function actFor(clinicianId, region) {
+  if (switching) return;
+  switching = true;
+  const buttons = document.querySelectorAll('#assist-choices button, [data-act-as-self]');
+  for (const b of buttons) b.disabled = true;
+  say(region, '');
+  try {
+    await post('/api/account/act-for', { clinicianId });
+    window.location.reload();
+  } catch (err) {
+    switching = false;
+    for (const b of buttons) b.disabled = false;
+    if (err.status !== 401) say(region, `Could not switch: ${err.message}`);
+  }
+}
+
+function wireActAsSelf() {
+  for (const button of document.querySelectorAll('[data-act-as-self]')) {
+    button.addEventListener('click', () => actFor('', byId('page-error')));
+  }
 }
 
 function wireLogout() {
