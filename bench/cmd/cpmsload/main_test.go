@@ -1,0 +1,183 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+func TestPercentile(t *testing.T) {
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
+	var ten []time.Duration
+	for i := 1; i <= 10; i++ {
+		ten = append(ten, ms(i))
+	}
+	for _, tc := range []struct {
+		in   []time.Duration
+		p    float64
+		want time.Duration
+	}{
+		{nil, 50, 0},
+		{[]time.Duration{ms(7)}, 99, ms(7)},
+		{ten, 0, ms(1)},
+		{ten, 50, ms(5)},
+		{ten, 90, ms(9)},
+		{ten, 99, ms(10)},
+		{ten, 100, ms(10)},
+	} {
+		if got := percentile(tc.in, tc.p); got != tc.want {
+			t.Errorf("percentile(%v, %v) = %v, want %v", tc.in, tc.p, got, tc.want)
+		}
+	}
+}
+
+// fakeServer answers like a CPMS server: healthz, metrics, bearer and session endpoints and a
+// throttled sign-in.
+type fakeServer struct {
+	mu       sync.Mutex
+	logins   int
+	logouts  int
+	throttle int // sign-ins allowed before 429
+	meStatus int
+}
+
+func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch r.Method + " " + r.URL.Path {
+	case "GET /healthz":
+		fmt.Fprintln(w, "ok")
+	case "GET /metrics":
+		fmt.Fprintln(w, "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.")
+		fmt.Fprintln(w, "process_cpu_seconds_total 1.5")
+		fmt.Fprintln(w, "go_sched_gomaxprocs_threads 2")
+	case "GET /api/me":
+		if r.Header.Get("Authorization") != "Bearer tok" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		w.WriteHeader(f.meStatus)
+		fmt.Fprintln(w, `{"username":"u"}`)
+	case "GET /api/dashboard":
+		if c, err := r.Cookie("cpms_session"); err != nil || !strings.HasPrefix(c.Value, "s") {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		fmt.Fprintln(w, `{"upcomingMeetings":[]}`)
+	case "POST /api/login":
+		var in struct{ Username, Password string }
+		json.NewDecoder(r.Body).Decode(&in)
+		f.mu.Lock()
+		f.logins++
+		n := f.logins
+		f.mu.Unlock()
+		if n > f.throttle {
+			w.Header().Set("Retry-After", "60")
+			w.WriteHeader(http.StatusTooManyRequests)
+			return
+		}
+		if in.Password != "pw" {
+			w.WriteHeader(http.StatusUnauthorized)
+			return
+		}
+		http.SetCookie(w, &http.Cookie{Name: "cpms_session", Value: fmt.Sprintf("s%d", n), Path: "/"})
+		fmt.Fprintln(w, `{"csrfToken":"c"}`)
+	case "POST /api/logout":
+		if r.Header.Get("X-CSRF-Token") == "c" {
+			f.mu.Lock()
+			f.logouts++
+			f.mu.Unlock()
+		}
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		http.NotFound(w, r)
+	}
+}
+
+func runAgainst(t *testing.T, f *fakeServer, extra ...string) (int, string) {
+	t.Helper()
+	srv := httptest.NewServer(f)
+	t.Cleanup(srv.Close)
+	args := append([]string{"-base", srv.URL, "-token", "tok", "-c", "3", "-d", "100ms", "-warmup", "20ms",
+		"-login-users", "a,b", "-login-password", "pw"}, extra...)
+	var out, errOut bytes.Buffer
+	code := run(context.Background(), args, &out, &errOut)
+	return code, out.String() + errOut.String()
+}
+
+func TestRunAllScenarios(t *testing.T) {
+	f := &fakeServer{throttle: 10, meStatus: http.StatusOK}
+	code, out := runAgainst(t, f, "-baseline")
+	if code != 0 {
+		t.Fatalf("exit %d, want 0:\n%s", code, out)
+	}
+	for _, name := range []string{"bare", "healthz", "me", "dashboard", "login"} {
+		if !strings.Contains(out, "\n"+name+" ") {
+			t.Errorf("no line for %s:\n%s", name, out)
+		}
+	}
+	if !strings.Contains(out, "bare req/s") {
+		t.Errorf("no ratio to the bare handler:\n%s", out)
+	}
+	// Two sessions for the dashboard, three timed sign-ins; every session is signed out.
+	if f.logins != 5 || f.logouts != 5 {
+		t.Errorf("%d sign-ins and %d sign-outs, want 5 and 5", f.logins, f.logouts)
+	}
+}
+
+func TestErrorsFailTheRun(t *testing.T) {
+	f := &fakeServer{throttle: 10, meStatus: http.StatusInternalServerError}
+	code, out := runAgainst(t, f, "-scenarios", "healthz,me")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, out)
+	}
+	if !strings.Contains(out, "statuses 500×") {
+		t.Errorf("the failures are not reported:\n%s", out)
+	}
+}
+
+func TestThrottledSignInIsReported(t *testing.T) {
+	f := &fakeServer{throttle: 1, meStatus: http.StatusOK}
+	code, out := runAgainst(t, f, "-scenarios", "login")
+	if code != 1 {
+		t.Fatalf("exit %d, want 1:\n%s", code, out)
+	}
+	if !strings.Contains(out, "throttle") || f.logins != 2 {
+		t.Errorf("want the throttle reported after 2 sign-ins, got %d:\n%s", f.logins, out)
+	}
+}
+
+func TestUsage(t *testing.T) {
+	for _, args := range [][]string{
+		{},
+		{"-base", "http://127.0.0.1:1", "-scenarios", "me"},
+		{"-base", "http://127.0.0.1:1", "-scenarios", "nope", "-token", "t"},
+		{"-base", "ftp://x", "-token", "t"},
+	} {
+		var out, errOut bytes.Buffer
+		if code := run(context.Background(), args, &out, &errOut); code != 2 {
+			t.Errorf("run(%q) = %d, want 2 (%s)", args, code, errOut.String())
+		}
+	}
+}
+
+func TestCPUReadings(t *testing.T) {
+	if _, err := os.Stat("/proc/stat"); err != nil {
+		t.Skip("no /proc here: the machine and database CPU figures are left out of the reports")
+	}
+	if m, ok := machineCPU(); !ok || m.cpus < 1 || m.total == 0 || m.busy > m.total {
+		t.Errorf("machineCPU() = %+v, %v", m, ok)
+	}
+	if cpu, ok := treeCPU(os.Getpid()); !ok || cpu < 0 {
+		t.Errorf("treeCPU(self) = %v, %v", cpu, ok)
+	}
+	if _, ok := treeCPU(-1); ok {
+		t.Error("treeCPU of no process succeeded")
+	}
+}
