@@ -78,6 +78,12 @@ func (s *Service) ActFor(ctx context.Context, p *Principal, clinicianID string, 
 	return s.audit(ctx, p, ri, AuditEvent{Action: "assistant.act-for", ObjectType: "user", ObjectID: clinicianID})
 }
 
+// Centres lists the centres, by code.
+func (s *Service) Centres(ctx context.Context) ([]Centre, error) {
+	cs, err := s.store.Centres(ctx)
+	return cs, s.storeErr(err, "read the centres")
+}
+
 // ERNs lists the networks with their areas and centres, for access requests and role forms.
 func (s *Service) ERNs(ctx context.Context) ([]ERN, []Centre, error) {
 	es, err := s.store.ERNs(ctx)

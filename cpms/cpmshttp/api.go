@@ -217,7 +217,7 @@ type roleJSON struct {
 
 func (a *API) roles(r *http.Request, gs []cpms.RoleGrant) []roleJSON {
 	names := map[string]string{}
-	if _, cs, err := a.svc.ERNs(r.Context()); err == nil {
+	if cs, err := a.svc.Centres(r.Context()); err == nil {
 		for _, c := range cs {
 			names[c.Code] = c.Name
 		}
