@@ -30,15 +30,12 @@
 // reason on failure.
 
 import { createHmac } from 'node:crypto';
-import { chromium } from 'playwright-core';
+import {
+  baseURL, check, demoPassword, expectAPI, expectNoErrorShown, fail, fillSignIn, logOut,
+  openBrowserFor, pathOf, pressSignIn, run, runChecks, signInAt, sleep,
+} from './lib.mjs';
 
-const OVERALL_TIMEOUT_MS = 120_000;
-const STEP_TIMEOUT_MS = 15_000;
 const TOTP_PERIOD_S = 30;
-
-const baseURL = (process.env.BASE_URL || '').replace(/\/+$/, '');
-const demoPassword = process.env.CPMS_E2E_PASSWORD || 'cpms-demo';
-const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 
 const HP1 = 'bloodnethpuser1';
 const HP3 = 'bloodnethpuser3';
@@ -52,25 +49,6 @@ const NEW_USER = {
 const NEW_PASSWORD = 'brno marrow ledger 7 violet';
 const REQUEST_COMMENT = 'Haematology registry work at Leuven: I need the anonymised EuroBloodNet reports.';
 const DECISION_COMMENT = 'Approved for the registry study; please cite the network.';
-
-let stage = 'before the first step';
-let step = 'starting';
-let browser = null;
-
-function fail(message) {
-  console.error(`admin e2e: FAIL in ${stage} while ${step}: ${message}`);
-  process.exit(1);
-}
-
-const deadline = setTimeout(() => {
-  fail(`no result within ${OVERALL_TIMEOUT_MS / 1000} s`);
-}, OVERALL_TIMEOUT_MS);
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
-
-const sleep = (ms) => new Promise((resolve) => { setTimeout(resolve, ms); });
 
 // RFC 4648 base32, as authenticator apps read setup keys.
 function base32Decode(text) {
@@ -106,166 +84,14 @@ function totp(key, timeStep) {
 
 const currentStep = () => Math.floor(Date.now() / 1000 / TOTP_PERIOD_S);
 
-// Records what must never happen on a page: uncaught errors, CSP
-// violations, static files that do not load and server errors.
-function watch(page, problems) {
-  page.on('pageerror', (err) => problems.push(`uncaught error in page: ${err.message}`));
-  page.on('console', (msg) => {
-    const text = msg.text();
-    if (/Content[- ]Security[- ]Policy|Trusted ?(Type|HTML|Script)|Refused to (load|apply|execute|connect|frame)/i.test(text)) problems.push(`CSP violation: ${text}`);
-  });
-  page.on('response', (res) => {
-    const url = new URL(res.url());
-    if (url.pathname.startsWith('/static/') && res.status() >= 400) {
-      problems.push(`static file ${url.pathname} answered ${res.status()}`);
-    }
-    if (res.status() >= 500) problems.push(`${res.request().method()} ${url.pathname} answered ${res.status()}`);
-  });
-  page.on('requestfailed', (req) => {
-    const url = new URL(req.url());
-    // A navigation cancels the loads of the page it leaves: not a failure.
-    if (req.failure()?.errorText === 'net::ERR_ABORTED') return;
-    if (url.origin === new URL(baseURL).origin && url.pathname.startsWith('/static/')) {
-      problems.push(`static file ${url.pathname} failed: ${req.failure()?.errorText}`);
-    }
-  });
-}
-
-// One person at one browser: a fresh context, so no cookie is shared.
-async function openBrowserFor(who) {
-  const problems = [];
-  const dialogs = [];
-  const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  context.setDefaultTimeout(STEP_TIMEOUT_MS);
-  const page = await context.newPage();
-  watch(page, problems);
-  // Confirmations ("Disable the account of …?") are answered yes, as the
-  // administrator would; the question is kept for the checks.
-  page.on('dialog', (dialog) => {
-    dialogs.push(dialog.message());
-    dialog.accept().catch(() => {});
-  });
-  return {
-    who,
-    page,
-    dialogs,
-    async close() {
-      check(problems.length === 0, `on the pages of ${who}: ${problems.join('; ')}`);
-      await context.close();
-    },
-  };
-}
-
-async function bodyOf(res) {
-  try {
-    return JSON.stringify(await res.json());
-  } catch {
-    return '(no JSON body)';
-  }
-}
-
-// Runs action and resolves to the API answer it causes.
-async function answerTo(page, method, pathPattern, action) {
-  const answer = page.waitForResponse((res) => res.request().method() === method
-    && pathPattern.test(new URL(res.url()).pathname));
-  answer.catch(() => {});
-  await action();
-  return answer;
-}
-
-// Runs action and waits for the API answer it causes; an answer with
-// another status than expected is reported with its body.
-async function expectAPI(page, method, pathPattern, status, action) {
-  return expectStatus(await answerTo(page, method, pathPattern, action), status);
-}
-
-async function expectStatus(res, status) {
-  const method = res.request().method();
-  const path = new URL(res.url()).pathname;
-  if (res.status() !== status) {
-    let sent = '';
-    try {
-      sent = res.request().postData() || '';
-    } catch {
-      sent = '';
-    }
-    const shown = /password|totp|code/.test(sent) ? '(body with a secret not shown)' : sent;
-    throw new Error(`${method} ${path} ${shown} answered ${res.status()} ${await bodyOf(res)}; expected ${status}`);
-  }
-  return res;
-}
-
-// Error regions are empty (and take no room) unless something went wrong.
-async function expectNoErrorShown(page) {
-  const shown = page.locator('.alert-error:not(:empty)');
-  const n = await shown.count();
-  const texts = [];
-  for (let i = 0; i < n; i++) {
-    if (await shown.nth(i).isVisible()) texts.push(await shown.nth(i).innerText());
-  }
-  check(texts.length === 0, `the page ${pathOf(page)} shows an error: ${texts.join(' | ')}`);
-}
-
-function pathOf(page) {
-  return new URL(page.url()).pathname;
-}
-
-async function fillSignIn(page, username, password) {
-  step = `filling in the sign-in form as ${username}`;
-  await page.getByLabel('Username').fill(username);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-}
-
-const LOGIN = /^\/api\/login$/;
-
-// The server throttles sign-in attempts per address (10 a minute by
-// default), and this run signs in more often than that. A refused attempt
-// is dealt with as a person would: read the message, wait as long as the
-// answer says, then press Sign in again (refill re-enters what may have
-// gone stale meanwhile, such as a TOTP code).
-let throttledMs = 0;
-async function pressSignIn(page, status, refill = async () => {}) {
-  const button = page.getByRole('button', { name: 'Sign in' });
-  let res = await answerTo(page, 'POST', LOGIN, () => button.click());
-  if (res.status() === 429 && throttledMs === 0) {
-    const wait = Math.min(Math.max(Number(res.headers()['retry-after']) || 60, 1), 60) * 1000 + 500;
-    const message = page.locator('#login-error').filter({ hasText: /\S/ });
-    await message.waitFor();
-    check(/wait|too many/i.test(await message.innerText()), `the sign-in page does not explain the throttle: ${JSON.stringify(await message.innerText())}`);
-    const was = step;
-    step = `${was} (throttled: waiting ${Math.round(wait / 1000)} s as the answer asks)`;
-    const started = Date.now();
-    await sleep(wait);
-    throttledMs = Date.now() - started;
-    await refill();
-    step = was;
-    res = await answerTo(page, 'POST', LOGIN, () => button.click());
-  }
-  return expectStatus(res, status);
-}
-
-// Opens path signed out, is sent to the sign-in page, signs in and comes
-// back to path.
-async function signInAt(page, path, username, password = demoPassword) {
-  step = `opening ${path} signed out`;
-  await page.goto(`${baseURL}${path}`);
-  await page.waitForURL((url) => url.pathname === '/login');
-  const next = new URL(page.url()).searchParams.get('next');
-  check(next === path, `expected /login?next=${path}, got ${page.url()}`);
-  await fillSignIn(page, username, password);
-  step = `signing in as ${username}`;
-  await pressSignIn(page, 200);
-  await page.waitForURL((url) => url.pathname === path);
-}
-
 async function expectDashboard(page) {
-  step = 'waiting for the dashboard';
+  run.step = 'waiting for the dashboard';
   await page.waitForURL((url) => url.pathname === '/');
   await page.locator('[data-card][data-loaded]').nth(3).waitFor({ state: 'attached' });
 }
 
 async function userMenuRoles(page) {
-  step = 'reading the roles in the user menu';
+  run.step = 'reading the roles in the user menu';
   const button = page.locator('#user-menu-button');
   await button.waitFor({ state: 'visible' });
   await button.click();
@@ -277,20 +103,10 @@ async function userMenuRoles(page) {
   return roles;
 }
 
-async function logOut(page) {
-  step = 'logging out';
-  const button = page.locator('#user-menu-button');
-  await button.waitFor({ state: 'visible' });
-  await button.click();
-  await expectAPI(page, 'POST', /^\/api\/logout$/, 204,
-    () => page.locator('#user-menu-panel').getByRole('button', { name: 'Log out', exact: true }).click());
-  await page.waitForURL((url) => url.pathname === '/login');
-}
-
 // The entry of a user in the administration list, found with the filter
 // and opened.
 async function openUserEntry(page, username) {
-  step = `finding ${username} in the users list`;
+  run.step = `finding ${username} in the users list`;
   await page.locator('#users[aria-busy]').waitFor({ state: 'detached' });
   await page.getByLabel('Filter users').fill(username);
   const entry = page.locator('details.user-entry').filter({
@@ -305,12 +121,12 @@ async function openUserEntry(page, username) {
 
 // 1. A health professional asks for the Researcher profile.
 async function requestAccess() {
-  stage = `step 1 (${HP1} requests Researcher in EuroBloodNet)`;
+  run.stage = `step 1 (${HP1} requests Researcher in EuroBloodNet)`;
   const s = await openBrowserFor(HP1);
   const { page } = s;
   await signInAt(page, '/access', HP1);
 
-  step = 'filling in the access request';
+  run.step = 'filling in the access request';
   await page.locator('#request-ern option[value="EuroBloodNet"]').waitFor({ state: 'attached' });
   await page.getByLabel('Profile').selectOption('Researcher');
   await page.getByLabel('ERN', { exact: true }).selectOption('EuroBloodNet');
@@ -319,13 +135,13 @@ async function requestAccess() {
   check(!(await centre.evaluate((node) => node.required)), 'the page insists on a centre for the Researcher profile, which covers the whole ERN');
   await page.getByLabel('Comment').fill(REQUEST_COMMENT);
 
-  step = 'submitting the access request';
+  run.step = 'submitting the access request';
   await expectAPI(page, 'POST', /^\/api\/access-requests$/, 201,
     () => page.getByRole('button', { name: 'Submit request' }).click());
   const done = page.locator('#request-done');
   await done.filter({ hasText: 'Researcher · EuroBloodNet' }).waitFor();
 
-  step = 'looking for the request under "Your requests"';
+  run.step = 'looking for the request under "Your requests"';
   const row = page.locator('#my-requests tbody tr').filter({ hasText: 'Researcher' });
   await row.first().waitFor();
   check(await row.count() === 1, `"Your requests" lists ${await row.count()} Researcher requests, expected 1`);
@@ -340,12 +156,12 @@ async function requestAccess() {
 
 // 2. The coordinator of the ERN approves it.
 async function approveRequest() {
-  stage = `step 2 (${COORD} approves the request)`;
+  run.stage = `step 2 (${COORD} approves the request)`;
   const s = await openBrowserFor(COORD);
   const { page } = s;
   await signInAt(page, '/admin', COORD);
 
-  step = 'finding the pending request';
+  run.step = 'finding the pending request';
   const section = page.locator('#pending-section');
   await section.waitFor({ state: 'visible' });
   await page.locator('#pending-requests[aria-busy]').waitFor({ state: 'detached' });
@@ -355,7 +171,7 @@ async function approveRequest() {
   check(title.includes(`(${HP1})`), `the pending request does not name the requester ${HP1}: ${JSON.stringify(title)}`);
   check(title.includes('Researcher · EuroBloodNet'), `the pending request does not name Researcher · EuroBloodNet: ${JSON.stringify(title)}`);
 
-  step = 'approving the request with a comment';
+  run.step = 'approving the request with a comment';
   await item.getByLabel('Comment on the decision').fill(DECISION_COMMENT);
   const res = await expectAPI(page, 'POST', /^\/api\/access-requests\/[^/]+\/approve$/, 200,
     () => item.getByRole('button', { name: 'Approve' }).click());
@@ -363,7 +179,7 @@ async function approveRequest() {
   check(decided.status === 'approved', `POST ${new URL(res.url()).pathname} answered status ${JSON.stringify(decided.status)}, expected "approved"`);
   check(decided.decisionComment === DECISION_COMMENT, `POST ${new URL(res.url()).pathname} answered decisionComment ${JSON.stringify(decided.decisionComment)}, expected the comment sent`);
 
-  step = 'waiting for the list to update';
+  run.step = 'waiting for the list to update';
   await item.waitFor({ state: 'detached' });
   await page.locator('#admin-announce').filter({ hasText: `Approved the request of` }).waitFor({ state: 'attached' });
   await page.locator('#pending-requests[aria-busy]').waitFor({ state: 'detached' });
@@ -376,7 +192,7 @@ async function approveRequest() {
 
 // 3. The requester has the role.
 async function seeApproval() {
-  stage = `step 3 (${HP1} has the Researcher role)`;
+  run.stage = `step 3 (${HP1} has the Researcher role)`;
   const s = await openBrowserFor(HP1);
   const { page } = s;
   await signInAt(page, '/', HP1);
@@ -384,7 +200,7 @@ async function seeApproval() {
   const roles = await userMenuRoles(page);
   check(roles.includes('Researcher · EuroBloodNet'), `the user menu lists ${JSON.stringify(roles)}, without Researcher · EuroBloodNet`);
 
-  step = 'opening Access from the navigation';
+  run.step = 'opening Access from the navigation';
   await page.locator('#nav-links').getByRole('link', { name: 'Access' }).click();
   await page.waitForURL((url) => url.pathname === '/access');
   const row = page.locator('#my-requests tbody tr').filter({ hasText: 'Researcher' });
@@ -402,12 +218,12 @@ async function seeApproval() {
 
 // 4. The ERN admin adds a user; the user replaces the temporary password.
 async function addUser() {
-  stage = `step 4 (${ADMIN} adds ${NEW_USER.username})`;
+  run.stage = `step 4 (${ADMIN} adds ${NEW_USER.username})`;
   const s = await openBrowserFor(ADMIN);
   const { page } = s;
   await signInAt(page, '/admin', ADMIN);
 
-  step = 'adding the user';
+  run.step = 'adding the user';
   await page.locator('#users-section').waitFor({ state: 'visible' });
   await page.locator('#add-user > summary').click();
   await page.getByLabel('Username').fill(NEW_USER.username);
@@ -419,14 +235,14 @@ async function addUser() {
   check(typeof created.temporaryPassword === 'string' && created.temporaryPassword !== '',
     `POST /api/admin/users answered without a temporaryPassword: keys ${JSON.stringify(Object.keys(created))}`);
 
-  step = 'reading the temporary password';
+  run.step = 'reading the temporary password';
   const once = page.locator('#add-user-result .once');
   await once.waitFor({ state: 'visible' });
   check((await once.innerText()).includes(`User ${NEW_USER.username} added`), `the result does not name ${NEW_USER.username}: ${JSON.stringify(await once.innerText())}`);
   const temporary = (await once.locator('code').innerText()).trim();
   check(temporary === created.temporaryPassword, 'the page shows another temporary password than the API gave');
 
-  step = `giving ${NEW_USER.username} the role HP at CZ08`;
+  run.step = `giving ${NEW_USER.username} the role HP at CZ08`;
   let entry = await openUserEntry(page, NEW_USER.username);
   await entry.getByLabel('Role', { exact: true }).selectOption('HP');
   await entry.getByLabel('ERN', { exact: true }).selectOption('EuroBloodNet');
@@ -439,7 +255,7 @@ async function addUser() {
   check(roles.includes('HP · EuroBloodNet · CZ08'), `the users list shows the roles ${JSON.stringify(roles)} for ${NEW_USER.username}`);
   await expectNoErrorShown(page);
 
-  step = 'reloading the page: the temporary password is shown only once';
+  run.step = 'reloading the page: the temporary password is shown only once';
   await page.reload();
   entry = await openUserEntry(page, NEW_USER.username);
   check(!(await page.locator('main').innerText()).includes(temporary), 'the temporary password is still on the page after a reload');
@@ -448,18 +264,18 @@ async function addUser() {
   await logOut(page);
   await s.close();
 
-  stage = `step 4 (${NEW_USER.username} replaces the temporary password)`;
+  run.stage = `step 4 (${NEW_USER.username} replaces the temporary password)`;
   const n = await openBrowserFor(NEW_USER.username);
   const np = n.page;
-  step = 'opening the sign-in page';
+  run.step = 'opening the sign-in page';
   await np.goto(`${baseURL}/login`);
   await fillSignIn(np, NEW_USER.username, temporary);
-  step = 'signing in with the temporary password';
+  run.step = 'signing in with the temporary password';
   const login = await pressSignIn(np, 200);
   // The page leaves at once, which may discard the answer's body: read it
   // while it can be read, to explain a wrong turn below.
   const said = login.json().then((b) => JSON.stringify(b?.user?.mustChangePassword), () => 'unreadable');
-  step = 'waiting to be asked for a new password';
+  run.step = 'waiting to be asked for a new password';
   await np.waitForURL((url) => url.pathname !== '/login');
   if (pathOf(np) !== '/account') {
     throw new Error(`after signing in with the temporary password the page went to ${np.url()}, not to /account to change it (POST /api/login answered user.mustChangePassword ${await said}, expected true)`);
@@ -467,7 +283,7 @@ async function addUser() {
   const asked = np.locator('#password-required');
   await asked.filter({ hasText: 'temporary password' }).waitFor();
 
-  step = 'changing the password';
+  run.step = 'changing the password';
   await np.getByLabel('Current password').fill(temporary);
   await np.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
   await np.getByLabel('Repeat the new password').fill(NEW_PASSWORD);
@@ -477,7 +293,7 @@ async function addUser() {
   const newRoles = await userMenuRoles(np);
   check(newRoles.includes('HP · EuroBloodNet · CZ08'), `the user menu of ${NEW_USER.username} lists ${JSON.stringify(newRoles)}`);
 
-  step = 'checking the account page no longer insists';
+  run.step = 'checking the account page no longer insists';
   await np.goto(`${baseURL}/account`);
   await np.locator('#profile:not([aria-busy])').waitFor();
   check(await np.locator('#password-required').innerText() === '', 'the account page still asks for a new password');
@@ -491,12 +307,12 @@ async function addUser() {
 // 5. A second factor: set up, then used at sign-in with a code and with a
 // recovery code.
 async function secondFactor() {
-  stage = `step 5 (${HP3} sets up two-step verification)`;
+  run.stage = `step 5 (${HP3} sets up two-step verification)`;
   const s = await openBrowserFor(HP3);
   const { page } = s;
   await signInAt(page, '/account', HP3);
 
-  step = 'starting the set-up';
+  run.step = 'starting the set-up';
   const start = page.getByRole('button', { name: 'Set up an authenticator app' });
   await start.waitFor({ state: 'visible' });
   await expectAPI(page, 'POST', /^\/api\/account\/totp\/setup$/, 200, () => start.click());
@@ -510,13 +326,13 @@ async function secondFactor() {
   const uriSecret = new URL(uri).searchParams.get('secret') || '';
   check(uriSecret.replace(/=+$/, '').toUpperCase() === secret.replace(/\s+/g, '').toUpperCase(), 'the setup key and the secret of the address differ');
 
-  step = 'confirming with a code from the setup key';
+  run.step = 'confirming with a code from the setup key';
   const confirmedStep = currentStep();
   await page.getByLabel('Code from the app').fill(totp(key, confirmedStep));
   await expectAPI(page, 'POST', /^\/api\/account\/totp\/confirm$/, 200,
     () => page.getByRole('button', { name: 'Confirm' }).click());
 
-  step = 'reading the recovery codes';
+  run.step = 'reading the recovery codes';
   await page.locator('#totp-recovery').waitFor({ state: 'visible' });
   const codes = (await page.locator('#recovery-codes li').allInnerTexts()).map((t) => t.trim()).filter((t) => t !== '');
   check(codes.length >= 5, `the page shows ${codes.length} recovery codes`);
@@ -524,7 +340,7 @@ async function secondFactor() {
   check((await page.locator('#totp-status').innerText()).includes('is on'), 'the status does not say two-step verification is on');
   await expectNoErrorShown(page);
 
-  step = 'reloading the page: the recovery codes are shown only once';
+  run.step = 'reloading the page: the recovery codes are shown only once';
   await page.reload();
   await page.locator('#totp-status').filter({ hasText: 'is on' }).waitFor();
   check(!(await page.locator('#totp-recovery').isVisible()), 'the recovery codes are shown again after a reload');
@@ -533,34 +349,34 @@ async function secondFactor() {
 
   await logOut(page);
 
-  stage = `step 5 (${HP3} signs in with a code)`;
-  step = 'signing in with the password only';
+  run.stage = `step 5 (${HP3} signs in with a code)`;
+  run.step = 'signing in with the password only';
   await fillSignIn(page, HP3, demoPassword);
   const first = await pressSignIn(page, 401);
   const problem = await first.json().catch(() => ({}));
   check(problem.code === 'totp_required', `POST /api/login without a code answered code ${JSON.stringify(problem.code)}, expected "totp_required"`);
-  step = 'waiting to be asked for the code';
+  run.step = 'waiting to be asked for the code';
   const codeField = page.getByLabel('Verification code');
   await codeField.waitFor({ state: 'visible' });
   check(pathOf(page) === '/login', `the page left the sign-in form: ${page.url()}`);
 
   // The code used at confirmation must not be replayed: wait for the next step.
-  step = 'waiting for the next 30-s step';
+  run.step = 'waiting for the next 30-s step';
   while (currentStep() <= confirmedStep) {
     await sleep(((confirmedStep + 1) * TOTP_PERIOD_S * 1000) - Date.now() + 250);
   }
-  step = 'entering a fresh code';
+  run.step = 'entering a fresh code';
   await codeField.fill(totp(key, currentStep()));
   await pressSignIn(page, 200, () => codeField.fill(totp(key, currentStep())));
   await expectDashboard(page);
   await logOut(page);
 
-  stage = `step 5 (${HP3} signs in with a recovery code)`;
+  run.stage = `step 5 (${HP3} signs in with a recovery code)`;
   await fillSignIn(page, HP3, demoPassword);
-  step = 'signing in with the password only';
+  run.step = 'signing in with the password only';
   await pressSignIn(page, 401);
   await codeField.waitFor({ state: 'visible' });
-  step = 'entering a recovery code';
+  run.step = 'entering a recovery code';
   await codeField.fill(codes[0]);
   await pressSignIn(page, 200);
   await expectDashboard(page);
@@ -570,13 +386,13 @@ async function secondFactor() {
 
 // 6. The ERN admin resets the second factor and disables the new user.
 async function resetAndDisable() {
-  stage = `step 6 (${ADMIN} resets ${HP3}'s second factor and disables ${NEW_USER.username})`;
+  run.stage = `step 6 (${ADMIN} resets ${HP3}'s second factor and disables ${NEW_USER.username})`;
   const s = await openBrowserFor(ADMIN);
   const { page } = s;
   await signInAt(page, '/admin', ADMIN);
 
   let entry = await openUserEntry(page, HP3);
-  step = `resetting the second factor of ${HP3}`;
+  run.step = `resetting the second factor of ${HP3}`;
   check(await entry.locator('summary .badge', { hasText: 'two-step on' }).count() === 1, `the users list does not show two-step verification on for ${HP3}`);
   await expectAPI(page, 'POST', /^\/api\/admin\/users\/[^/]+\/reset-totp$/, 204,
     () => entry.getByRole('button', { name: 'Reset two-step verification' }).click());
@@ -585,7 +401,7 @@ async function resetAndDisable() {
   entry = await openUserEntry(page, HP3);
   check(await entry.locator('summary .badge', { hasText: 'two-step on' }).count() === 0, `the users list still shows two-step verification on for ${HP3}`);
 
-  step = `disabling ${NEW_USER.username}`;
+  run.step = `disabling ${NEW_USER.username}`;
   entry = await openUserEntry(page, NEW_USER.username);
   await expectAPI(page, 'POST', /^\/api\/admin\/users\/[^/]+\/disable$/, 204,
     () => entry.getByRole('button', { name: 'Disable account' }).click());
@@ -598,13 +414,13 @@ async function resetAndDisable() {
   await logOut(page);
   await s.close();
 
-  stage = `step 6 (${NEW_USER.username} can no longer sign in)`;
+  run.stage = `step 6 (${NEW_USER.username} can no longer sign in)`;
   const n = await openBrowserFor(NEW_USER.username);
   const np = n.page;
-  step = 'opening the sign-in page';
+  run.step = 'opening the sign-in page';
   await np.goto(`${baseURL}/login`);
   await fillSignIn(np, NEW_USER.username, NEW_PASSWORD);
-  step = 'signing in to the disabled account';
+  run.step = 'signing in to the disabled account';
   await pressSignIn(np, 401);
   const error = np.locator('#login-error');
   await error.filter({ hasText: /\S/ }).waitFor();
@@ -614,40 +430,22 @@ async function resetAndDisable() {
   await n.close();
 }
 
-async function main() {
-  if (baseURL === '') fail('BASE_URL is not set (e.g. http://127.0.0.1:8080)');
-  step = 'checking the TOTP code generator';
-  // RFC 6238 appendix B, SHA-1, T = 59 s, last 6 of 8 digits.
-  if (totp(Buffer.from('12345678901234567890'), 1) !== '287082') fail('the RFC 6238 test vector does not match');
-  const started = Date.now();
-  step = `launching ${executablePath}`;
-  browser = await chromium.launch({
-    executablePath,
-    headless: true,
-    timeout: STEP_TIMEOUT_MS,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-  await requestAccess();
-  await approveRequest();
-  await seeApproval();
-  await addUser();
-  await secondFactor();
-  await resetAndDisable();
-  await browser.close();
-  clearTimeout(deadline);
-  const throttle = throttledMs > 0 ? ` (${Math.round(throttledMs / 1000)} s of it waiting out the sign-in throttle)` : '';
-  console.log(`admin e2e: ok: ${baseURL}: access request and approval, user added with a temporary password changed at first sign-in, role granted, TOTP set-up and sign-in with a code and a recovery code, second-factor reset, account disabled in ${Date.now() - started} ms${throttle}`);
-}
-
-main().catch(async (err) => {
-  const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
-  if (browser !== null) await browser.close().catch(() => {});
-  fail(message);
+runChecks({
+  name: 'admin',
+  timeoutMs: 120_000,
+  staged: true,
+  before: () => {
+    run.step = 'checking the TOTP code generator';
+    // RFC 6238 appendix B, SHA-1, T = 59 s, last 6 of 8 digits.
+    if (totp(Buffer.from('12345678901234567890'), 1) !== '287082') fail('the RFC 6238 test vector does not match');
+  },
+  steps: async () => {
+    await requestAccess();
+    await approveRequest();
+    await seeApproval();
+    await addUser();
+    await secondFactor();
+    await resetAndDisable();
+  },
+  summary: `${baseURL}: access request and approval, user added with a temporary password changed at first sign-in, role granted, TOTP set-up and sign-in with a code and a recovery code, second-factor reset, account disabled`,
 });

@@ -10,15 +10,11 @@
 // static file fails the run. Exit status 0 with one summary line on
 // success; 1 with the reason on failure.
 
-import { chromium } from 'playwright-core';
+import {
+  answerTo, baseURL, bodyOf, check, demoPassword as password, openPage, run, runChecks,
+} from './lib.mjs';
 
-const OVERALL_TIMEOUT_MS = 60_000;
-const STEP_TIMEOUT_MS = 15_000;
-
-const baseURL = (process.env.BASE_URL || '').replace(/\/+$/, '');
 const user = process.env.CPMS_E2E_USER || 'bloodnethpuser1';
-const password = process.env.CPMS_E2E_PASSWORD || 'cpms-demo';
-const executablePath = process.env.CHROMIUM || '/usr/bin/chromium';
 
 const CARD_TITLES = [
   'Upcoming meetings (next 14 days)',
@@ -27,73 +23,20 @@ const CARD_TITLES = [
   'Panel invites',
 ];
 
-let step = 'starting';
-let browser = null;
-
-function fail(message) {
-  console.error(`shell e2e: FAIL while ${step}: ${message}`);
-  process.exit(1);
-}
-
-const deadline = setTimeout(() => {
-  fail(`no result within ${OVERALL_TIMEOUT_MS / 1000} s`);
-}, OVERALL_TIMEOUT_MS);
-
-function check(condition, message) {
-  if (!condition) throw new Error(message);
-}
-
-// Records what must never happen on a page: uncaught errors, CSP
-// violations and static files that do not load.
-function watch(page, problems) {
-  page.on('pageerror', (err) => problems.push(`uncaught error in page: ${err.message}`));
-  page.on('console', (msg) => {
-    const text = msg.text();
-    if (/Content[- ]Security[- ]Policy|Trusted ?(Type|HTML|Script)|Refused to (load|apply|execute|connect|frame)/i.test(text)) problems.push(`CSP violation: ${text}`);
-  });
-  page.on('response', (res) => {
-    const url = new URL(res.url());
-    if (url.pathname.startsWith('/static/') && res.status() >= 400) {
-      problems.push(`static file ${url.pathname} answered ${res.status()}`);
-    }
-    if (res.status() >= 500) problems.push(`${url.pathname} answered ${res.status()}`);
-  });
-  page.on('requestfailed', (req) => {
-    const url = new URL(req.url());
-    // A navigation cancels the loads of the page it leaves: not a failure.
-    if (req.failure()?.errorText === 'net::ERR_ABORTED') return;
-    if (url.origin === new URL(baseURL).origin && url.pathname.startsWith('/static/')) {
-      problems.push(`static file ${url.pathname} failed: ${req.failure()?.errorText}`);
-    }
-  });
-}
-
-function pathOf(page) {
-  return new URL(page.url()).pathname;
-}
-
 async function signIn(page) {
-  step = 'filling in the sign-in form';
+  run.step = 'filling in the sign-in form';
   await page.getByLabel('Username').fill(user);
   await page.getByLabel('Password', { exact: true }).fill(password);
-  step = 'signing in';
-  const answer = page.waitForResponse((res) => new URL(res.url()).pathname === '/api/login');
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  const res = await answer;
+  run.step = 'signing in';
+  const res = await answerTo(page, 'POST', /^\/api\/login$/, () => page.getByRole('button', { name: 'Sign in' }).click());
   if (res.status() !== 200) {
-    let body = '';
-    try {
-      body = JSON.stringify(await res.json());
-    } catch {
-      body = '(no JSON body)';
-    }
-    throw new Error(`POST /api/login answered ${res.status()} ${body} for user ${user}`);
+    throw new Error(`POST /api/login answered ${res.status()} ${await bodyOf(res)} for user ${user}`);
   }
   await page.waitForURL((url) => url.pathname === '/');
 }
 
 async function expectDashboard(page) {
-  step = 'waiting for the dashboard cards';
+  run.step = 'waiting for the dashboard cards';
   await page.locator('[data-card][data-loaded]').nth(3).waitFor({ state: 'attached' });
   for (const title of CARD_TITLES) {
     const heading = page.getByRole('heading', { level: 2, name: title, exact: true });
@@ -104,7 +47,7 @@ async function expectDashboard(page) {
 }
 
 async function openUserMenu(page) {
-  step = 'opening the user menu';
+  run.step = 'opening the user menu';
   const button = page.locator('#user-menu-button');
   await button.waitFor({ state: 'visible' });
   check(/\S/.test(await button.innerText()), 'the user menu button names nobody');
@@ -118,19 +61,15 @@ async function openUserMenu(page) {
 }
 
 async function logOut(page) {
-  step = 'logging out';
+  run.step = 'logging out';
   await page.locator('#user-menu-panel').getByRole('button', { name: 'Log out', exact: true }).click();
   await page.waitForURL((url) => url.pathname === '/login');
 }
 
 async function desktop() {
-  const problems = [];
-  const context = await browser.newContext({ viewport: { width: 1280, height: 800 } });
-  context.setDefaultTimeout(STEP_TIMEOUT_MS);
-  const page = await context.newPage();
-  watch(page, problems);
+  const { context, page, problems } = await openPage({ viewport: { width: 1280, height: 800 } }, { showMethod: false });
 
-  step = 'opening the home page signed out';
+  run.step = 'opening the home page signed out';
   await page.goto(`${baseURL}/`);
   await page.waitForURL((url) => url.pathname === '/login');
   const next = new URL(page.url()).searchParams.get('next');
@@ -139,14 +78,14 @@ async function desktop() {
   await signIn(page);
   await expectDashboard(page);
 
-  step = 'checking the desktop navigation';
+  run.step = 'checking the desktop navigation';
   check(!(await page.locator('#nav-toggle').isVisible()), 'the Menu button shows on a wide screen');
   check(await page.locator('#nav-links').getByRole('link', { name: 'Home' }).isVisible(), 'the Home link is hidden on a wide screen');
 
   await openUserMenu(page);
   await logOut(page);
 
-  step = 'checking the session is gone';
+  run.step = 'checking the session is gone';
   await page.goto(`${baseURL}/`);
   await page.waitForURL((url) => url.pathname === '/login');
 
@@ -155,25 +94,21 @@ async function desktop() {
 }
 
 async function phone() {
-  const problems = [];
-  const context = await browser.newContext({
+  const { context, page, problems } = await openPage({
     viewport: { width: 375, height: 812 },
     deviceScaleFactor: 2,
     isMobile: true,
     hasTouch: true,
-  });
-  context.setDefaultTimeout(STEP_TIMEOUT_MS);
-  const page = await context.newPage();
-  watch(page, problems);
+  }, { showMethod: false });
 
   // A next parameter that leads off the site must be ignored.
-  step = 'opening the sign-in page on a phone';
+  run.step = 'opening the sign-in page on a phone';
   await page.goto(`${baseURL}/login?next=${encodeURIComponent('//example.invalid/')}`);
   await signIn(page);
   check(new URL(page.url()).origin === new URL(baseURL).origin, `sign-in followed an off-site next to ${page.url()}`);
   await expectDashboard(page);
 
-  step = 'checking the folded navigation';
+  run.step = 'checking the folded navigation';
   const toggle = page.locator('#nav-toggle');
   const home = page.locator('#nav-links').getByRole('link', { name: 'Home' });
   check(await toggle.isVisible(), 'the Menu button is not shown at 375 px');
@@ -185,7 +120,7 @@ async function phone() {
   await page.keyboard.press('Escape');
   await home.waitFor({ state: 'hidden' });
 
-  step = 'checking the phone layout';
+  run.step = 'checking the phone layout';
   const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
   check(overflow <= 0, `the page scrolls sideways by ${overflow} px at 375 px`);
   const firstCard = await page.locator('[data-card]').first().boundingBox();
@@ -198,32 +133,12 @@ async function phone() {
   await context.close();
 }
 
-async function main() {
-  if (baseURL === '') fail('BASE_URL is not set (e.g. http://127.0.0.1:8080)');
-  const started = Date.now();
-  step = `launching ${executablePath}`;
-  browser = await chromium.launch({
-    executablePath,
-    headless: true,
-    timeout: STEP_TIMEOUT_MS,
-    args: [
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-      '--no-first-run',
-    ],
-  });
-  await desktop();
-  await phone();
-  await browser.close();
-  clearTimeout(deadline);
-  console.log(`shell e2e: ok: ${baseURL} as ${user}: sign-in redirect, dashboard, user menu, logout, 375-px layout in ${Date.now() - started} ms`);
-}
-
-main().catch(async (err) => {
-  const message = err instanceof Error ? err.message.split('\n')[0] : String(err);
-  if (browser !== null) await browser.close().catch(() => {});
-  fail(message);
+runChecks({
+  name: 'shell',
+  timeoutMs: 60_000,
+  steps: async () => {
+    await desktop();
+    await phone();
+  },
+  summary: `${baseURL} as ${user}: sign-in redirect, dashboard, user menu, logout, 375-px layout`,
 });
