@@ -36,6 +36,8 @@ type DB struct {
 	Dialect Dialect
 	// Where describes the database for logs and status output, without credentials.
 	Where string
+
+	stmts stmtCache
 }
 
 // Config says which database to open.
@@ -159,17 +161,33 @@ func (db *DB) Rebind(query string) string {
 	return b.String()
 }
 
-// Exec, Query and QueryRow run a ?-placeholder query on the pool.
+// Exec, Query and QueryRow run a ?-placeholder query on the pool, through a prepared statement
+// where the engine gains from it (see stmtCache).
 func (db *DB) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := db.stmts.get(ctx, db, query); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return db.DB.ExecContext(ctx, db.Rebind(query), args...)
 }
 
 func (db *DB) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := db.stmts.get(ctx, db, query); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return db.DB.QueryContext(ctx, db.Rebind(query), args...)
 }
 
 func (db *DB) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := db.stmts.get(ctx, db, query); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return db.DB.QueryRowContext(ctx, db.Rebind(query), args...)
+}
+
+// Close closes the prepared statements and the pool.
+func (db *DB) Close() error {
+	db.stmts.close()
+	return db.DB.Close()
 }
 
 // Tx is a transaction that rebinds its queries like DB.
@@ -179,14 +197,23 @@ type Tx struct {
 }
 
 func (tx *Tx) Exec(ctx context.Context, query string, args ...any) (sql.Result, error) {
+	if st := tx.db.stmts.cached(tx.db, query); st != nil {
+		return tx.Tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
 	return tx.Tx.ExecContext(ctx, tx.db.Rebind(query), args...)
 }
 
 func (tx *Tx) Query(ctx context.Context, query string, args ...any) (*sql.Rows, error) {
+	if st := tx.db.stmts.cached(tx.db, query); st != nil {
+		return tx.Tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
 	return tx.Tx.QueryContext(ctx, tx.db.Rebind(query), args...)
 }
 
 func (tx *Tx) QueryRow(ctx context.Context, query string, args ...any) *sql.Row {
+	if st := tx.db.stmts.cached(tx.db, query); st != nil {
+		return tx.Tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
 	return tx.Tx.QueryRowContext(ctx, tx.db.Rebind(query), args...)
 }
 
