@@ -40,10 +40,10 @@ func chromium(t *testing.T) (browser, root string) {
 // The pages, driven in headless Chromium against the real server, each check on a fresh demo
 // network: sign-in, dashboard, user menu and phone layout (shell.mjs); access requests, user
 // administration, temporary passwords and the second factor (admin.mjs); the assistant
-// capability (assistant.mjs).
+// capability (assistant.mjs); the audit trail for the deployment's helpdesk (audit.mjs).
 func TestBrowser(t *testing.T) {
 	browser, root := chromium(t)
-	for _, script := range []string{"shell.mjs", "admin.mjs", "assistant.mjs"} {
+	for _, script := range []string{"shell.mjs", "admin.mjs", "assistant.mjs", "audit.mjs"} {
 		t.Run(script, func(t *testing.T) {
 			s := startServer(t, nil)
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -51,6 +51,15 @@ func TestBrowser(t *testing.T) {
 			cmd := exec.CommandContext(ctx, "node", filepath.Join(root, "viewer", "e2e", script))
 			cmd.Dir = root
 			cmd.Env = append(os.Environ(), "BASE_URL="+s.base, "CHROMIUM="+browser)
+			if script == "audit.mjs" {
+				// The audit trail is for the deployment's helpdesk, which the operator adds.
+				const pw = "a long helpdesk passphrase"
+				if o, e, code := runCLIInput(t, nil, pw+"\n", "user", "add", "--data", s.data, "--username", "helpdesk1",
+					"--display-name", "Deployment Helpdesk", "--role", "Helpdesk", "--password-stdin"); code != 0 {
+					t.Fatalf("user add: %s %s", o, e)
+				}
+				cmd.Env = append(cmd.Env, "CPMS_E2E_HELPDESK_USER=helpdesk1", "CPMS_E2E_HELPDESK_PASSWORD="+pw)
+			}
 			out, err := cmd.CombinedOutput()
 			if err != nil {
 				t.Fatalf("%s: %v\n%s", script, err, out)

@@ -225,6 +225,7 @@ async function addUser() {
 
   run.step = 'adding the user';
   await page.locator('#users-section').waitFor({ state: 'visible' });
+  check(!(await page.locator('#audit-section').isVisible()), `the audit trail of the deployment is offered to ${ADMIN}, an admin of one ERN`);
   await page.locator('#add-user > summary').click();
   await page.getByLabel('Username').fill(NEW_USER.username);
   await page.getByLabel('Full name').fill(NEW_USER.displayName);

@@ -4,9 +4,9 @@
 //
 // Environment: BASE_URL (required), CPMS_E2E_USER (default bloodnethpuser1),
 // CPMS_E2E_PASSWORD (default cpms-demo), CHROMIUM (default /usr/bin/chromium).
-// It signs in, waits for the dashboard and the user menu, logs out, then
-// signs in again on a 375-px-wide phone viewport and checks the folded
-// navigation. Any page error, Content-Security-Policy violation or failed
+// It signs in, waits for the dashboard, sees this session listed on the
+// account page, opens the user menu, logs out, then signs in again on a
+// 375-px-wide phone viewport and checks the folded navigation. Any page error, Content-Security-Policy violation or failed
 // static file fails the run. Exit status 0 with one summary line on
 // success; 1 with the reason on failure.
 
@@ -46,6 +46,21 @@ async function expectDashboard(page) {
   check(await page.locator('[data-card]').count() === 4, 'the dashboard does not have exactly four cards');
 }
 
+async function expectSessions(page) {
+  run.step = 'opening the account page';
+  await page.goto(`${baseURL}/account`);
+  run.step = 'waiting for the list of sessions';
+  const list = page.locator('#sessions');
+  await list.locator('tbody tr').first().waitFor();
+  const rows = await list.locator('tbody tr').count();
+  const current = list.locator('tbody tr').filter({ hasText: 'this session' });
+  check(await current.count() === 1, `the account page lists ${rows} sessions, ${await current.count()} of them marked "this session", expected 1: ${JSON.stringify(await list.innerText())}`);
+  const error = (await page.locator('#sessions-error').innerText()).trim();
+  check(error === '', `the account page shows an error about sessions: ${JSON.stringify(error)}`);
+  check(await page.locator('#sessions-heading ~ .actions').getByRole('button', { name: 'Log out everywhere' }).isVisible(),
+    'the Sessions section does not offer "Log out everywhere"');
+}
+
 async function openUserMenu(page) {
   run.step = 'opening the user menu';
   const button = page.locator('#user-menu-button');
@@ -82,6 +97,7 @@ async function desktop() {
   check(!(await page.locator('#nav-toggle').isVisible()), 'the Menu button shows on a wide screen');
   check(await page.locator('#nav-links').getByRole('link', { name: 'Home' }).isVisible(), 'the Home link is hidden on a wide screen');
 
+  await expectSessions(page);
   await openUserMenu(page);
   await logOut(page);
 
@@ -140,5 +156,5 @@ runChecks({
     await desktop();
     await phone();
   },
-  summary: `${baseURL} as ${user}: sign-in redirect, dashboard, user menu, logout, 375-px layout`,
+  summary: `${baseURL} as ${user}: sign-in redirect, dashboard, this session listed, user menu, logout, 375-px layout`,
 });

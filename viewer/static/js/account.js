@@ -1,13 +1,13 @@
 // The account page: profile, the assistants of a health professional,
 // password change, two-step verification set-up with recovery codes shown
-// once, and logging out of every session. Users
+// once, and the open sessions with a way to end them all. Users
 // who signed in with a temporary password, or whose roles need a second
 // factor they do not have yet, are sent here first and move on to the page
 // they asked for (?next=) once that is done.
 
 import { del, get, post } from './api.js';
-import { busy, byId, copyText, fill, h, say } from './dom.js';
-import { safeNext } from './nav.js';
+import { busy, byId, copyText, fill, h, say, timeElement } from './dom.js';
+import { accountNeedsAttention, safeNext } from './nav.js';
 import { isClinician, sortedRoles } from './roles.js';
 import { roleItem, startShell } from './shell.js';
 
@@ -126,6 +126,94 @@ function showAssistants() {
   load();
 }
 
+// Sessions: where the account is signed in. The list is asked for once the
+// account needs nothing first (the API refuses it before).
+const sessionsList = byId('sessions');
+const sessionsError = byId('sessions-error');
+let sessionsShown = false;
+
+async function showSessions() {
+  if (accountNeedsAttention(me)) {
+    fill(sessionsList, h('p', { class: 'muted', text: 'Your sessions are listed here once your account is set up.' }));
+    return;
+  }
+  sessionsShown = true;
+  say(sessionsError, '');
+  sessionsList.setAttribute('aria-busy', 'true');
+  let sessions;
+  try {
+    const answer = await get('/api/account/sessions');
+    sessions = Array.isArray(answer) ? answer : [];
+  } catch (err) {
+    fill(sessionsList);
+    if (err.status !== 401) say(sessionsError, `Your sessions could not be loaded: ${err.message}`);
+    return;
+  }
+  if (sessions.length === 0) {
+    fill(sessionsList, h('p', { class: 'empty', text: 'No session is open.' }));
+    return;
+  }
+  // This session first, then the most recently used.
+  sessions.sort((a, b) => Number(Boolean(b.current)) - Number(Boolean(a.current))
+    || String(b.lastSeenAt).localeCompare(String(a.lastSeenAt)));
+  // One child, so that the stacked layout on small screens keeps it beside its label.
+  const cell = (label, ...content) => h('td', { 'data-label': label }, h('div', {}, ...content));
+  fill(sessionsList, h('table', { class: 'stack sessions' },
+    h('caption', { class: 'visually-hidden', text: 'Your sessions, this one first' }),
+    h('thead', {}, h('tr', {}, ['Signed in with', 'Started', 'Last active', 'Address', 'Browser'].map((t) => h('th', { scope: 'col', text: t })))),
+    h('tbody', {}, sessions.map((s) => h('tr', { dataset: s.current ? { current: '' } : {} },
+      cell('Signed in with', signInMethod(s.method),
+        s.current ? h('span', { class: 'badge badge-current', text: 'this session' }) : null),
+      cell('Started', timeElement(s.createdAt, true)),
+      cell('Last active', timeElement(s.lastSeenAt, true)),
+      cell('Address', s.source || h('span', { class: 'muted', text: 'unknown' })),
+      cell('Browser', h('span', { title: s.userAgent || null, text: shortAgent(s.userAgent) })))))));
+}
+
+/** How a session was signed in, in words. */
+function signInMethod(method) {
+  switch (method) {
+    case 'password': return 'Password';
+    case 'password+totp': return 'Password and authenticator code';
+    case 'oidc': return 'Identity provider';
+    default: return method || 'Unknown';
+  }
+}
+
+const BROWSERS = [
+  [/\bEdg(?:e|A|iOS)?\/(\d+)/, 'Edge'],
+  [/\bOPR\/(\d+)/, 'Opera'],
+  [/\bSamsungBrowser\/(\d+)/, 'Samsung Internet'],
+  [/\b(?:Firefox|FxiOS)\/(\d+)/, 'Firefox'],
+  [/\bHeadlessChrome\/(\d+)/, 'Headless Chrome'],
+  [/\b(?:Chrome|CriOS)\/(\d+)/, 'Chrome'],
+  [/\bVersion\/(\d+).*\bSafari\//, 'Safari'],
+];
+const SYSTEMS = [
+  [/\biPhone\b/, 'iPhone'],
+  [/\biPad\b/, 'iPad'],
+  [/\bAndroid\b/, 'Android'],
+  [/\bWindows\b/, 'Windows'],
+  [/\bCrOS\b/, 'ChromeOS'],
+  [/\b(?:Macintosh|Mac OS X)\b/, 'macOS'],
+  [/\bLinux\b/, 'Linux'],
+];
+
+/** "Firefox 128 on Windows" from a user agent string; its first word for other programs. */
+function shortAgent(ua) {
+  if (typeof ua !== 'string' || ua.trim() === '') return 'Unknown';
+  const system = SYSTEMS.find(([re]) => re.test(ua));
+  for (const [re, name] of BROWSERS) {
+    const m = re.exec(ua);
+    if (m) return system ? `${name} ${m[1]} on ${system[1]}` : `${name} ${m[1]}`;
+  }
+  const first = ua.trim().split(/\s+/)[0];
+  const program = first.length > 40 ? `${first.slice(0, 39)}…` : first;
+  return system ? `${program} on ${system[1]}` : program;
+}
+
+showSessions();
+
 /** Ends a message from the API with a full stop. */
 function sentence(text) {
   return /[.!?]$/.test(text) ? text : `${text}.`;
@@ -164,6 +252,7 @@ passwordForm.addEventListener('submit', async (ev) => {
       say(passwordDone, me.mustEnrolTotp
         ? 'Your password has been changed. Now set up two-step verification below.'
         : 'Your password has been changed.');
+      if (!sessionsShown) showSessions();
       if (me.mustEnrolTotp) totpStart.focus();
     } catch (err) {
       say(passwordError, err.message);
@@ -241,6 +330,7 @@ confirmForm.addEventListener('submit', async (ev) => {
       me.mustEnrolTotp = false;
       say(totpRequired, '');
       showTotpState(true);
+      if (!sessionsShown) showSessions();
       showRecoveryCodes(Array.isArray(answer?.recoveryCodes) ? answer.recoveryCodes : [], forced && !me.mustChangePassword);
     } catch (err) {
       say(totpError, err.message);

@@ -1,12 +1,22 @@
 // The administration page for ERN admins, coordinators and helpdesk:
 // decide pending access requests, add users, manage their roles, disable
-// them, and reset their password or two-step verification.
+// them, and reset their password or two-step verification. The helpdesk of
+// the whole deployment also reads the audit trail here.
 
 import { del, get, post } from './api.js';
 import { busy, byId, copyText, fill, h, say, timeElement } from './dom.js';
 import { centreName, linkErnCentre, loadErns } from './ern.js';
-import { canDecideAccess, canManageUsers, canResetCredentials, isAdmin, roleLabel, ROLES, sortedRoles } from './roles.js';
+import {
+  canDecideAccess, canManageUsers, canReadAudit, canResetCredentials, isAdmin, roleLabel, ROLES, sortedRoles,
+} from './roles.js';
 import { pageError, startShell } from './shell.js';
+
+const AUDIT_LIMIT = 200;
+const AUDIT_COLUMNS = ['Time', 'Actor', 'On behalf of', 'Action', 'Object', 'Outcome'];
+
+const auditTimeFormat = new Intl.DateTimeFormat('en-GB', {
+  day: '2-digit', month: 'short', year: 'numeric', hour: '2-digit', minute: '2-digit', second: '2-digit',
+});
 
 const me = await startShell();
 
@@ -23,8 +33,10 @@ async function start() {
   const decides = canDecideAccess(me);
   const manages = canManageUsers(me);
   const resets = canResetCredentials(me);
+  const audits = canReadAudit(me);
   byId('pending-section').hidden = !decides;
   byId('users-section').hidden = !resets;
+  byId('audit-section').hidden = !audits;
   byId('add-user').hidden = !manages;
   const announce = byId('admin-announce');
   let erns = [];
@@ -292,10 +304,101 @@ async function start() {
     });
   });
 
+  // Audit trail
+
+  const auditForm = byId('audit-filter');
+  const auditActor = byId('audit-actor');
+  const auditAction = byId('audit-action');
+  const auditRecords = byId('audit-records');
+  const auditError = byId('audit-error');
+  const auditCount = byId('audit-count');
+  const auditActions = byId('audit-actions');
+  const knownActions = new Set();
+
+  async function showAudit() {
+    say(auditError, '');
+    const actor = auditActor.value.trim();
+    const act = auditAction.value.trim();
+    const query = new URLSearchParams({ limit: String(AUDIT_LIMIT) });
+    if (actor !== '') query.set('actor', actor);
+    if (act !== '') query.set('action', act);
+    auditRecords.setAttribute('aria-busy', 'true');
+    let records;
+    try {
+      const answer = await get(`/api/audit?${query}`);
+      records = Array.isArray(answer) ? answer : [];
+    } catch (err) {
+      say(auditCount, '');
+      fill(auditRecords);
+      if (err.status !== 401) say(auditError, `The audit trail could not be loaded: ${err.message}`);
+      return;
+    }
+    for (const r of records) if (typeof r.action === 'string' && r.action !== '') knownActions.add(r.action);
+    fill(auditActions, [...knownActions].sort().map((a) => h('option', { value: a })));
+    const filtered = actor !== '' || act !== '';
+    if (records.length === 0) {
+      say(auditCount, '');
+      fill(auditRecords, h('p', { class: 'empty', text: filtered ? 'No record matches the filters.' : 'The audit trail is empty.' }));
+      return;
+    }
+    const shown = records.length >= AUDIT_LIMIT ? `The newest ${records.length} records` : `${records.length} ${records.length === 1 ? 'record' : 'records'}`;
+    say(auditCount, filtered ? `${shown} matching the filters.` : `${shown}.`);
+    fill(auditRecords, auditTable(records));
+  }
+
+  function auditTable(records) {
+    // One child, so that the stacked layout on small screens keeps it beside its label.
+    const cell = (label, ...content) => h('td', { 'data-label': label }, h('div', {}, ...content));
+    const none = () => h('span', { class: 'muted', text: '—' });
+    return h('table', { class: 'stack audit' },
+      h('caption', { class: 'visually-hidden', text: 'Audit records, newest first' }),
+      h('thead', {}, h('tr', {}, AUDIT_COLUMNS.map((t) => h('th', { scope: 'col', text: t })))),
+      h('tbody', {}, records.map((r) => {
+        const ok = r.outcome === 0;
+        return h('tr', { dataset: { action: r.action || '', outcome: String(r.outcome) } },
+          cell('Time', r.at ? h('time', { datetime: r.at, text: formatAuditTime(r.at) }) : none()),
+          cell('Actor', r.actor || none()),
+          cell('On behalf of', r.onBehalfOf || none()),
+          cell('Action', h('span', { class: 'audit-action', text: r.action || '' }),
+            r.detail ? h('span', { class: 'audit-detail', text: r.detail }) : null),
+          cell('Object', auditObject(r) || none()),
+          cell('Outcome', h('span', {
+            class: `badge ${ok ? 'badge-success' : 'badge-failure'}`,
+            title: ok ? null : `outcome ${r.outcome}`,
+            text: ok ? 'success' : 'refused or failed',
+          })));
+      })));
+  }
+
+  function auditObject(r) {
+    const parts = [];
+    if (r.objectType || r.objectId) {
+      parts.push(h('span', {}, r.objectType || 'object', r.objectId ? [' ', h('code', { class: 'wrap', text: r.objectId })] : null));
+    }
+    if (r.patientId) parts.push(h('span', { class: 'audit-detail' }, 'patient ', h('code', { class: 'wrap', text: r.patientId })));
+    return parts.length === 0 ? null : parts;
+  }
+
+  auditForm.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    await busy(auditForm.querySelector('button[type="submit"]'), showAudit);
+  });
+  byId('audit-clear').addEventListener('click', async (ev) => {
+    auditForm.reset();
+    await busy(ev.currentTarget, showAudit);
+    auditActor.focus();
+  });
+
   try {
     erns = await loadErns();
   } catch (err) {
     if (err.status !== 401) pageError(err);
   }
-  await Promise.all([decides ? showPending() : null, resets ? showUsers() : null]);
+  await Promise.all([decides ? showPending() : null, resets ? showUsers() : null, audits ? showAudit() : null]);
+}
+
+/** "05 Feb 2026, 14:30:07": the seconds tell close records apart. */
+function formatAuditTime(value) {
+  const d = new Date(value);
+  return Number.isNaN(d.getTime()) ? String(value) : auditTimeFormat.format(d);
 }

@@ -41,6 +41,15 @@ export function canResetCredentials(me) {
   return holds(me, ['ERN admin', 'Helpdesk']);
 }
 
+/**
+ * Whether the user reads the audit trail of the whole deployment: a
+ * Helpdesk role that is not limited to one ERN.
+ */
+export function canReadAudit(me) {
+  return Array.isArray(me?.roles) && me.roles.some((r) => r.active !== false
+    && r.role === 'Helpdesk' && (r.ern === undefined || r.ern === null || r.ern === ''));
+}
+
 /** Whether the user is a health professional, who may appoint assistants. */
 export function isClinician(me) {
   return holds(me, ['HP']);
@@ -53,7 +62,7 @@ export function isAssistant(me) {
 
 /** Whether the user may use the administration page. */
 export function isAdmin(me) {
-  return canDecideAccess(me) || canResetCredentials(me);
+  return canDecideAccess(me) || canResetCredentials(me) || canReadAudit(me);
 }
 
 /** "HP · EuroBloodNet · BE10" */
