@@ -85,7 +85,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 		if code == "" {
 			return LoginResult{}, errTOTPRequired()
 		}
-		ok, err := s.checkSecondFactor(ctx, &u, code, now)
+		ok, err := s.checkSecondFactor(ctx, &u, code, now, req.RequestInfo)
 		if err != nil {
 			return LoginResult{}, err
 		}
@@ -111,7 +111,7 @@ func (s *Service) Login(ctx context.Context, req LoginRequest) (LoginResult, err
 }
 
 // checkSecondFactor accepts a TOTP code (once per time step) or an unused recovery code.
-func (s *Service) checkSecondFactor(ctx context.Context, u *User, code string, now time.Time) (bool, error) {
+func (s *Service) checkSecondFactor(ctx context.Context, u *User, code string, now time.Time, ri RequestInfo) (bool, error) {
 	digits := strings.ReplaceAll(code, " ", "")
 	if len(digits) == 6 && strings.Trim(digits, "0123456789") == "" {
 		step, ok := auth.VerifyTOTP(u.TOTPSecret, digits, now, u.TOTPLastStep)
@@ -134,7 +134,7 @@ func (s *Service) checkSecondFactor(ctx context.Context, u *User, code string, n
 		return false, s.storeErr(err, "sign in")
 	}
 	if used {
-		s.audit(ctx, &Principal{User: u}, RequestInfo{}, AuditEvent{Action: "login.recovery-code", ObjectType: "user", ObjectID: u.ID})
+		s.audit(ctx, &Principal{User: u}, ri, AuditEvent{Action: "login.recovery-code", ObjectType: "user", ObjectID: u.ID})
 	}
 	return used, nil
 }
@@ -319,12 +319,21 @@ func (s *Service) Secret(ctx context.Context, name string) ([]byte, error) {
 		m.Write([]byte("cpms secret\x00" + name))
 		return m.Sum(nil), nil
 	}
+	// A secret never changes once stored: read it from the database once per process, not on
+	// every request that checks an anti-forgery token.
+	if k, ok := s.secrets.Load(name); ok {
+		return k.([]byte), nil
+	}
 	k, err := s.store.Secret(ctx, name, func() ([]byte, error) {
 		b := make([]byte, 32)
 		_, err := s.rand.Read(b)
 		return b, err
 	})
-	return k, s.storeErr(err, "read the deployment secrets")
+	if err != nil {
+		return nil, s.storeErr(err, "read the deployment secrets")
+	}
+	s.secrets.Store(name, k)
+	return k, nil
 }
 
 // SweepSessions deletes ended sessions; the server calls it now and then.

@@ -7,6 +7,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/ern-cpms/cpms/internal/auth"
@@ -42,6 +43,7 @@ type Service struct {
 	now     Clock
 	rand    io.Reader
 	cfg     Config
+	secrets sync.Map // name → []byte, deployment secrets already read
 	// dummyHash keeps the time of a login with an unknown username like that of a known one.
 	dummyHash string
 }

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"net/http"
@@ -97,7 +98,7 @@ func (sf *serveFlags) validate() error {
 	return nil
 }
 
-func newLogger(w interface{ Write([]byte) (int, error) }, level, format string) (*slog.Logger, error) {
+func newLogger(w io.Writer, level, format string) (*slog.Logger, error) {
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(level)); err != nil {
 		return nil, usagef("--log-level (CPMS_LOG_LEVEL) %q: want debug, info, warn or error", level)
@@ -112,7 +113,7 @@ func newLogger(w interface{ Write([]byte) (int, error) }, level, format string) 
 	return nil, usagef("--log-format (CPMS_LOG_FORMAT) %q: want json or text", format)
 }
 
-func runServer(ctx context.Context, sf *serveFlags, log *slog.Logger, stdout interface{ Write([]byte) (int, error) }) error {
+func runServer(ctx context.Context, sf *serveFlags, log *slog.Logger, stdout io.Writer) error {
 	b, err := sf.storage.open(ctx, backendOptions{log: log, demo: *sf.demo})
 	if err != nil {
 		return describe(err)

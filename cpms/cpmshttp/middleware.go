@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -223,10 +224,8 @@ func (a *Authenticator) Wrap(next http.Handler) http.Handler {
 }
 
 func allowedBefore(path string) bool {
-	for _, a := range allowedBeforeTOTP {
-		if path == a {
-			return true
-		}
+	if slices.Contains(allowedBeforeTOTP, path) {
+		return true
 	}
 	return !strings.HasPrefix(path, "/api/") && !strings.HasPrefix(path, "/fhir") &&
 		!strings.HasPrefix(path, "/dicomweb") && !strings.HasPrefix(path, "/ihe")
