@@ -72,6 +72,30 @@ func (a *Auditor) Record(ctx context.Context, e AuditEvent) error {
 	}
 }
 
+// RecordAll stores the events (in order, possibly in several transactions) and returns when
+// all of them are durable, or with the first error.
+func (a *Auditor) RecordAll(ctx context.Context, events []AuditEvent) error {
+	reqs := make([]auditReq, len(events))
+	for i, e := range events {
+		reqs[i] = auditReq{e: e, res: make(chan error, 1)}
+		if err := a.enqueue(ctx, reqs[i]); err != nil {
+			return err
+		}
+	}
+	var first error
+	for _, r := range reqs {
+		select {
+		case err := <-r.res:
+			if first == nil {
+				first = err
+			}
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return first
+}
+
 func (a *Auditor) enqueue(ctx context.Context, r auditReq) error {
 	a.mu.RLock()
 	defer a.mu.RUnlock()

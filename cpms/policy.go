@@ -76,6 +76,8 @@ const (
 	ActViewKPIs         Action = "kpi.view"            // Resource.ERN
 	ActResearch         Action = "research.query"      // Resource.ERN: the anonymised tier
 	ActReadAudit        Action = "audit.read"          // Resource.ERN ("" for the deployment)
+	ActPatientAudit     Action = "patient.audit"       // Resource.ERN and Centre: who accessed a patient
+	ActDecideTransfer   Action = "patient.transfer"    // Resource.ERN and Centre: take over a patient
 )
 
 // Resource is what an action is about: its ERN and centre where they matter.
@@ -101,7 +103,7 @@ var policy = map[Action]rule{
 	ActManageUsers:      {roles: []Role{RoleERNAdmin}, matchERN: true},
 	ActResetCredentials: {roles: []Role{RoleERNAdmin, RoleHelpdesk}, matchERN: true},
 	ActAppointAssistant: {roles: []Role{RoleHP}, matchCentre: true},
-	ActEnrolPatient:     {roles: []Role{RoleHP, RoleGuest}, matchERN: true, matchCentre: true},
+	ActEnrolPatient:     {roles: []Role{RoleHP, RoleGuest}, matchERN: true, matchCentre: true, systems: []System{SystemHIS}},
 	ActReadIdentified:   {roles: []Role{RoleHP, RoleGuest}, matchCentre: true},
 	ActDICOMweb:         {roles: []Role{RoleHP, RoleGuest}, matchCentre: true, systems: []System{SystemPACS}},
 	ActXDS:              {roles: []Role{RoleHP, RoleGuest}, matchCentre: true, systems: []System{SystemHIS}},
@@ -109,6 +111,8 @@ var policy = map[Action]rule{
 	ActViewKPIs:         {roles: []Role{RoleCoordinator, RoleDispatcher, RoleERNAdmin}, matchERN: true},
 	ActResearch:         {roles: []Role{RoleResearcher}, matchERN: true},
 	ActReadAudit:        {roles: []Role{RoleERNAdmin, RoleHelpdesk}, matchERN: true},
+	ActPatientAudit:     {roles: []Role{RoleDataProtection}, matchCentre: true},
+	ActDecideTransfer:   {roles: []Role{RoleHP}, matchERN: true, matchCentre: true},
 }
 
 // Authorize is the one permission check every edge calls. It returns nil when p may do a on r

@@ -32,6 +32,10 @@ type Config struct {
 	// MasterSecret, when set (from a secret file), derives every deployment secret instead of
 	// keeping them in the database. Every instance must be given the same file.
 	MasterSecret []byte
+	// PatientVisibility is VisibilityCentre (the default: a centre's clinical users see the
+	// identity of its patients) or VisibilityClinician (only the responsible clinician and
+	// their assistants do).
+	PatientVisibility string
 }
 
 // Service is the domain's entry point: every edge (HTTP API, CLI, later FHIR, XDS, DICOMweb)
@@ -70,6 +74,13 @@ func NewService(cfg Config) (*Service, error) {
 	}
 	if cfg.SessionMax <= 0 {
 		cfg.SessionMax = 12 * time.Hour
+	}
+	switch cfg.PatientVisibility {
+	case "":
+		cfg.PatientVisibility = VisibilityCentre
+	case VisibilityCentre, VisibilityClinician:
+	default:
+		return nil, errors.New("cpms: patient visibility is centre or clinician")
 	}
 	if cfg.Lockout == (auth.LockoutPolicy{}) {
 		cfg.Lockout = auth.DefaultLockoutPolicy()
@@ -110,6 +121,11 @@ func (s *Service) audit(ctx context.Context, p *Principal, ri RequestInfo, e Aud
 	if s.auditor == nil {
 		return nil
 	}
+	return s.auditor.Record(ctx, s.auditEvent(p, ri, e))
+}
+
+// auditEvent fills in who, when and from where.
+func (s *Service) auditEvent(p *Principal, ri RequestInfo, e AuditEvent) AuditEvent {
 	e.At = s.Now()
 	if e.Actor == "" {
 		e.Actor = p.Actor()
@@ -126,7 +142,7 @@ func (s *Service) audit(ctx context.Context, p *Principal, ri RequestInfo, e Aud
 		e.OnBehalfOf = p.OnBehalfOf.Username
 	}
 	e.Source, e.RequestID = ri.Source, ri.RequestID
-	return s.auditor.Record(ctx, e)
+	return e
 }
 
 // Authorize checks p against the policy at the service's time and audits refusals.

@@ -17,6 +17,7 @@ type Store interface {
 	AccessStore
 	AuditStore
 	SecretStore
+	PatientStore
 	// Ping checks that the database answers.
 	Ping(ctx context.Context) error
 }

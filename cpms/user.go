@@ -19,10 +19,13 @@ const (
 	RoleAssistant   Role = "Assistant"   // acts on behalf of clinicians of the same centre
 	RoleERNAdmin    Role = "ERN admin"   // administers users and roles of an ERN
 	RoleHelpdesk    Role = "Helpdesk"    // resets passwords and second factors
+	// RoleDataProtection is a centre's data-protection officer: reads who accessed the
+	// centre's patients, without seeing their identity.
+	RoleDataProtection Role = "Data protection"
 )
 
 // Roles lists every role, in the order the product shows them.
-var Roles = []Role{RoleHP, RoleCoordinator, RoleDispatcher, RoleResearcher, RoleGuest, RoleAssistant, RoleERNAdmin, RoleHelpdesk}
+var Roles = []Role{RoleHP, RoleCoordinator, RoleDispatcher, RoleResearcher, RoleGuest, RoleAssistant, RoleERNAdmin, RoleHelpdesk, RoleDataProtection}
 
 // Valid reports whether r is a known role.
 func (r Role) Valid() bool { return slices.Contains(Roles, r) }
@@ -30,7 +33,7 @@ func (r Role) Valid() bool { return slices.Contains(Roles, r) }
 // NeedsCentre reports whether grants of r are tied to one centre.
 func (r Role) NeedsCentre() bool {
 	switch r {
-	case RoleHP, RoleAssistant, RoleGuest:
+	case RoleHP, RoleAssistant, RoleGuest, RoleDataProtection:
 		return true
 	}
 	return false
@@ -40,7 +43,7 @@ func (r Role) NeedsCentre() bool {
 // outside demo mode.
 func (r Role) Clinical() bool {
 	switch r {
-	case RoleHP, RoleCoordinator, RoleDispatcher, RoleGuest, RoleAssistant:
+	case RoleHP, RoleCoordinator, RoleDispatcher, RoleGuest, RoleAssistant, RoleDataProtection:
 		return true
 	}
 	return false

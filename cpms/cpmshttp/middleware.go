@@ -165,6 +165,19 @@ type Authenticator struct {
 	Service *cpms.Service
 	Log     *slog.Logger
 	Secure  bool // HTTPS: cookies are Secure and __Host- prefixed
+	// Errors writes an authentication error in the form of the protocol under a path prefix
+	// (e.g. an OperationOutcome under /fhir/); problem JSON elsewhere.
+	Errors map[string]func(w http.ResponseWriter, r *http.Request, err error)
+}
+
+func (a *Authenticator) fail(w http.ResponseWriter, r *http.Request, err error) {
+	for prefix, write := range a.Errors {
+		if strings.HasPrefix(r.URL.Path, prefix) {
+			write(w, r, err)
+			return
+		}
+	}
+	WriteError(w, r, a.Log, err)
 }
 
 // allowedBeforeTOTP are the API paths a user who must first change a temporary password or
@@ -180,19 +193,19 @@ func (a *Authenticator) Wrap(next http.Handler) http.Handler {
 		if h := r.Header.Get("Authorization"); h != "" {
 			scheme, tok, _ := strings.Cut(h, " ")
 			if !strings.EqualFold(scheme, "Bearer") || tok == "" {
-				WriteError(w, r, a.Log, cpms.Errorf(cpms.KindUnauthenticated, "use a bearer token").WithCode("invalid_token"))
+				a.fail(w, r, cpms.Errorf(cpms.KindUnauthenticated, "use a bearer token").WithCode("invalid_token"))
 				return
 			}
 			var err error
 			if p, err = a.Service.AuthenticateToken(ctx, strings.TrimSpace(tok)); err != nil {
-				WriteError(w, r, a.Log, err)
+				a.fail(w, r, err)
 				return
 			}
 		} else if c, err := r.Cookie(SessionCookie(a.Secure)); err == nil && c.Value != "" {
 			p, err = a.Service.AuthenticateSession(ctx, c.Value)
 			if err != nil {
 				if cpms.KindOf(err) != cpms.KindUnauthenticated {
-					WriteError(w, r, a.Log, err)
+					a.fail(w, r, err)
 					return
 				}
 				a.ClearCookie(w)
@@ -200,7 +213,7 @@ func (a *Authenticator) Wrap(next http.Handler) http.Handler {
 			}
 			if p != nil && !safeMethod(r.Method) {
 				if err := a.Service.CheckCSRF(ctx, p, r.Header.Get("X-CSRF-Token")); err != nil {
-					WriteError(w, r, a.Log, err)
+					a.fail(w, r, err)
 					return
 				}
 			}
@@ -209,10 +222,10 @@ func (a *Authenticator) Wrap(next http.Handler) http.Handler {
 			// A temporary password or a missing second factor allows nothing but fixing them.
 			switch {
 			case p.User.MustChangePassword:
-				WriteError(w, r, a.Log, cpms.Errorf(cpms.KindPermission, "change your temporary password first").WithCode("password_change_required"))
+				a.fail(w, r, cpms.Errorf(cpms.KindPermission, "change your temporary password first").WithCode("password_change_required"))
 				return
 			case p.MustEnrolTOTP:
-				WriteError(w, r, a.Log, cpms.Errorf(cpms.KindPermission, "set up your second factor (authenticator app) first").WithCode("totp_enrolment_required"))
+				a.fail(w, r, cpms.Errorf(cpms.KindPermission, "set up your second factor (authenticator app) first").WithCode("totp_enrolment_required"))
 				return
 			}
 		}

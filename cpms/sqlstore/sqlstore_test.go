@@ -71,8 +71,8 @@ func TestNew(t *testing.T) {
 					t.Errorf("New in process %d: %v", i, err)
 				}
 			}
-			if v, err := dbs[0].Version(t.Context(), "cpms"); err != nil || v != 1 {
-				t.Errorf("cpms schema version = %d, %v; want 1", v, err)
+			if v, err := dbs[0].Version(t.Context(), "cpms"); err != nil || v != 3 {
+				t.Errorf("cpms schema version = %d, %v; want 3", v, err)
 			}
 			if _, err := sqlstore.New(t.Context(), sqlstore.Config{DB: dbs[0]}); err != nil {
 				t.Errorf("New on a migrated database: %v", err)
@@ -268,5 +268,62 @@ func TestErrorsKeepDataOut(t *testing.T) {
 				t.Errorf("error %q shows %q", err, secret)
 			}
 		}
+	}
+}
+
+// TestEnrolAcrossProcesses enrols at one centre and ERN from several handles of one database at
+// once, as several server instances would: every CPMS ID is given once and none is skipped.
+func TestEnrolAcrossProcesses(t *testing.T) {
+	for _, e := range sqldbtest.Engines(t) {
+		t.Run(e.Name, func(t *testing.T) {
+			ctx := t.Context()
+			url := e.URL(t)
+			const handles, workers, each = 3, 4, 5
+			stores := make([]*sqlstore.Store, handles)
+			for i := range stores {
+				stores[i] = newStore(t, openURL(t, url))
+			}
+			if err := stores[0].PutCentre(ctx, cpms.Centre{Code: "BE10", Name: "Leuven", Country: "BE"}); err != nil {
+				t.Fatal(err)
+			}
+			if err := stores[0].PutERN(ctx, cpms.ERN{Code: "EuroBloodNet", Name: "Blood", Centres: []string{"BE10"}}); err != nil {
+				t.Fatal(err)
+			}
+			var (
+				wg   sync.WaitGroup
+				mu   sync.Mutex
+				seen = map[string]string{}
+			)
+			for h, s := range stores {
+				for w := range workers {
+					wg.Go(func() {
+						for i := range each {
+							id := fmt.Sprintf("h%d-w%d-%d", h, w, i)
+							now := time.Now()
+							p, err := s.CreatePatient(ctx, cpms.Patient{ID: id, ERN: "EuroBloodNet", Centre: "BE10", FirstName: "Synthetic",
+								LastName: id, Gender: cpms.GenderOther, BirthDate: "1990-01-01", EnrolledOn: "2026-01-01",
+								Variant: cpms.VariantStandard, Version: 1, CreatedAt: now, UpdatedAt: now,
+								Consents: []cpms.Consent{{ID: id + "-c", PatientID: id, Kind: cpms.ConsentCare, Given: true,
+									Date: "2026-01-01", Version: 1, UpdatedAt: now}}})
+							mu.Lock()
+							if err != nil {
+								t.Errorf("enrol %s: %v", id, err)
+							} else if other, dup := seen[p.CPMSID]; dup {
+								t.Errorf("%s given to %s and %s", p.CPMSID, other, id)
+							} else {
+								seen[p.CPMSID] = id
+							}
+							mu.Unlock()
+						}
+					})
+				}
+			}
+			wg.Wait()
+			for i := 1; i <= handles*workers*each; i++ {
+				if _, ok := seen[cpms.CPMSID("BE10", "EuroBloodNet", i)]; !ok {
+					t.Errorf("number %d was skipped", i)
+				}
+			}
+		})
 	}
 }

@@ -55,6 +55,10 @@ func Run(t *testing.T, open func(t *testing.T) cpms.Store) {
 		{"Secrets", testSecrets},
 		{"SecretsConcurrent", testSecretsConcurrent},
 		{"Settings", testSettings},
+		{"Patients", testPatients},
+		{"PatientSearch", testPatientSearch},
+		{"EnrolConcurrent", testEnrolConcurrent},
+		{"Transfers", testTransfers},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) { tc.fn(t, open(t)) })
