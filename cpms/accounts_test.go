@@ -304,6 +304,21 @@ func TestSeedDemo(t *testing.T) {
 			if _, ok, err := e.store.Setting(e.ctx, "demo.seeded"); err != nil || !ok {
 				t.Errorf("demo.seeded setting: %v, %v", ok, err)
 			}
+			// Synthetic patients at each centre with a demo clinician, enrolled once.
+			pats, total, err := e.svc.SearchPatients(e.ctx, operator, cpms.PatientFilter{Limit: 100, Total: true}, noInfo)
+			if err != nil || total != 12 || len(pats) != 12 {
+				t.Fatalf("demo patients: %d (%v), want 12", total, err)
+			}
+			centres := map[string]int{}
+			for _, p := range pats {
+				centres[p.Centre]++
+				if !p.CareConsentInForce() || p.CPMSID == "" {
+					t.Errorf("demo patient %s: %+v", p.ID, p)
+				}
+			}
+			if len(centres) != 5 {
+				t.Errorf("demo patients at %d centres: %v", len(centres), centres)
+			}
 		})
 	}
 	// The documented profiles: one user per role of EuroBloodNet.
@@ -324,6 +339,7 @@ func TestSeedDemo(t *testing.T) {
 		"bloodnetguest":      {cpms.RoleGuest, ebn, "BE10"},
 		"bloodnetadmin":      {cpms.RoleERNAdmin, ebn, ""},
 		"bloodnetassistant":  {cpms.RoleAssistant, ebn, "BE10"},
+		"bloodnetdpo":        {cpms.RoleDataProtection, ebn, "BE10"},
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("demo users (-want +got):\n%s", diff)

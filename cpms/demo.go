@@ -48,6 +48,8 @@ func DemoNetwork() ([]Centre, []ERN, []NewUser) {
 		user("bloodnetadmin", "Demo ERN Administrator", RoleERNAdmin, ""),
 		// Beyond the CPMS training accounts: an assistant of bloodnethpuser1 at BE10.
 		user("bloodnetassistant", "Demo Assistant", RoleAssistant, "BE10"),
+		// The data-protection officer of BE10, who reads who accessed its patients.
+		user("bloodnetdpo", "Demo Data Protection Officer", RoleDataProtection, "BE10"),
 	}
 	return centres, erns, users
 }
@@ -104,5 +106,55 @@ func (s *Service) SeedDemo(ctx context.Context, p *Principal) (created int, err 
 			return created, s.storeErr(err, "load the demo users")
 		}
 	}
+	if err := s.seedDemoPatients(ctx); err != nil {
+		return created, err
+	}
 	return created, s.store.PutSetting(ctx, "demo.seeded", now.Format(time.RFC3339))
+}
+
+// demoPatients are the synthetic patients of the demo network, by enrolling user: invented
+// names, dates and record numbers.
+var demoPatients = map[string][]struct {
+	last, first string
+	gender      Gender
+	birth       Date
+	registry    bool
+}{
+	"bloodnethpuser1": {{"Addel", "Roger", GenderMale, "1976-02-05", true}, {"Vermeulen", "Lotte", GenderFemale, "1988-11-23", false},
+		{"Janssens", "Pieter", GenderMale, "2012-04-17", true}},
+	"bloodnethpuser2": {{"Petrova", "Desislava", GenderFemale, "1969-08-30", true}, {"Dimitrov", "Kaloyan", GenderMale, "1995-01-12", false}},
+	"bloodnethpuser3": {{"Georgiou", "Eleni", GenderFemale, "1981-06-09", true}, {"Christodoulou", "Andreas", GenderMale, "2003-10-02", true}},
+	"bloodnethpuser4": {{"Novotná", "Tereza", GenderFemale, "1990-03-27", false}, {"Dvořák", "Jakub", GenderMale, "1958-12-15", true}},
+	"bloodnethpuser5": {{"Lefèvre", "Camille", GenderOther, "1979-09-19", true}, {"Moreau", "Théo", GenderMale, "2016-07-04", false},
+		{"Rousseau", "Inès", GenderFemale, "1964-02-29", true}},
+}
+
+// seedDemoPatients enrols the demo patients once (a marker setting records it).
+func (s *Service) seedDemoPatients(ctx context.Context) error {
+	if _, done, err := s.store.Setting(ctx, "demo.patients"); err != nil {
+		return s.storeErr(err, "load the demo patients")
+	} else if done {
+		return nil
+	}
+	for n, username := range []string{"bloodnethpuser1", "bloodnethpuser2", "bloodnethpuser3", "bloodnethpuser4", "bloodnethpuser5"} {
+		u, err := s.store.UserByUsername(ctx, username)
+		if err != nil {
+			return s.storeErr(err, "load the demo patients")
+		}
+		p := &Principal{User: &u, Via: "demo"}
+		for i, d := range demoPatients[username] {
+			centre := u.Roles[0].Centre
+			mrn := fmt.Sprintf("DEMO-%s-%04d", centre, i+1)
+			e := Enrolment{ERN: "EuroBloodNet", Centre: centre, FirstName: d.first, LastName: d.last, Gender: d.gender,
+				BirthDate: d.birth, EnrolledOn: "2026-01-15",
+				Identifiers: []LocalIdentifier{{System: fmt.Sprintf("urn:oid:2.999.1.%d", n+1), Value: mrn}},
+				Consents: []ConsentAnswer{{Kind: ConsentCare, Given: true, Date: "2026-01-15"},
+					{Kind: ConsentRegistry, Given: d.registry, Date: "2026-01-15", Note: map[bool]string{true: "OK"}[d.registry]},
+					{Kind: ConsentResearch, Given: false, Date: "2026-01-15"}}}
+			if _, err := s.Enrol(ctx, p, e, RequestInfo{}); err != nil && KindOf(err) != KindConflict {
+				return fmt.Errorf("demo patient of %s: %w", username, err)
+			}
+		}
+	}
+	return s.store.PutSetting(ctx, "demo.patients", s.Now().Format(time.RFC3339))
 }

@@ -202,7 +202,9 @@ func TestAuthorize(t *testing.T) {
 		{"his XDS other centre", hisBE10, cpms.ActXDS, centre("BG07"), time.Time{}, cpms.KindPermission},
 		{"his FHIR other centre", hisBE10, cpms.ActFHIR, centre("BG07"), time.Time{}, cpms.KindPermission},
 		{"his DICOMweb own centre", hisBE10, cpms.ActDICOMweb, centre("BE10"), time.Time{}, cpms.KindPermission},
-		{"his enrols", hisBE10, cpms.ActEnrolPatient, ebnBE10, time.Time{}, cpms.KindPermission},
+		{"his enrols at its centre", hisBE10, cpms.ActEnrolPatient, ebnBE10, time.Time{}, allowed},
+		{"his enrols elsewhere", hisBE10, cpms.ActEnrolPatient, cpms.Resource{ERN: ebn, Centre: "BG07"}, time.Time{}, cpms.KindPermission},
+		{"pacs enrols", &cpms.Principal{System: cpms.SystemPACS, Centre: "BE10"}, cpms.ActEnrolPatient, ebnBE10, time.Time{}, cpms.KindPermission},
 		{"his manages users", hisBE10, cpms.ActManageUsers, ern(ebn), time.Time{}, cpms.KindPermission},
 		{"unknown system kind", &cpms.Principal{System: "lis", Centre: "BE10"}, cpms.ActXDS, centre("BE10"), time.Time{}, cpms.KindPermission},
 

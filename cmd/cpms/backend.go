@@ -22,6 +22,7 @@ type storageFlags struct {
 	databaseURL *string
 	blobURL     *string
 	secretFile  *string
+	visibility  *string
 }
 
 func addStorageFlags(f *flags) *storageFlags {
@@ -30,6 +31,8 @@ func addStorageFlags(f *flags) *storageFlags {
 		databaseURL: f.str("database-url", "CPMS_DATABASE_URL", "", "PostgreSQL URL (postgres://user:pass@host/db) instead of SQLite in the data folder"),
 		blobURL:     f.str("blob-url", "CPMS_BLOB_URL", "", "S3 URL (s3://ACCESS:SECRET@host:port/bucket?secure=false) instead of the blob folder"),
 		secretFile:  f.str("secret-file", "CPMS_SECRET_FILE", "", "file holding the deployment's master secret (at least 32 bytes); default: secrets kept in the database"),
+		visibility: f.str("centre-visibility", "CPMS_CENTRE_VISIBILITY", cpms.VisibilityCentre,
+			"who sees a patient's identity: 'centre' (the enrolling centre's clinicians, as in CPMS 1) or 'clinician' (only the responsible clinician and their assistants)"),
 	}
 }
 
@@ -45,6 +48,9 @@ func (s *storageFlags) validate() error {
 	}
 	if u := *s.blobURL; u != "" && !strings.HasPrefix(u, "s3://") && !strings.HasPrefix(u, "file://") {
 		problems = append(problems, "--blob-url (CPMS_BLOB_URL) must start with s3:// or file://")
+	}
+	if v := *s.visibility; v != cpms.VisibilityCentre && v != cpms.VisibilityClinician {
+		problems = append(problems, "--centre-visibility (CPMS_CENTRE_VISIBILITY) is centre or clinician")
 	}
 	if len(problems) > 0 {
 		return usageError{strings.Join(problems, "; ")}
@@ -111,7 +117,8 @@ func (s *storageFlags) open(ctx context.Context, o backendOptions) (*backend, er
 		}
 	}
 	b.auditor = cpms.NewAuditor(cpms.AuditorConfig{Store: b.store, Logger: o.log})
-	b.svc, err = cpms.NewService(cpms.Config{Store: b.store, Auditor: b.auditor, Logger: o.log, Demo: o.demo, MasterSecret: master})
+	b.svc, err = cpms.NewService(cpms.Config{Store: b.store, Auditor: b.auditor, Logger: o.log, Demo: o.demo, MasterSecret: master,
+		PatientVisibility: *s.visibility})
 	if err != nil {
 		return nil, err
 	}
