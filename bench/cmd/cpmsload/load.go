@@ -170,6 +170,9 @@ type load struct {
 	want     int // expected status
 	// request builds client i's request; it is sent again and again, so it has no body.
 	request func(ctx context.Context, i int) (*http.Request, error)
+	// next, when set, builds each request anew instead (one with a body, or a different
+	// resource each time); it runs outside the timed part of the loop.
+	next func(ctx context.Context, i int) (*http.Request, error)
 	// atWindow, if set, is called when the measured window opens, while the clients run.
 	atWindow func()
 }
@@ -205,7 +208,11 @@ func (l *load) run(ctx context.Context, name string) *result {
 	r := &result{name: name}
 	reqs := make([]*http.Request, l.clients)
 	for i := range reqs {
-		req, err := l.request(ctx, i)
+		build := l.request
+		if l.next != nil {
+			build = l.next
+		}
+		req, err := build(ctx, i)
 		if err != nil {
 			r.skipped = err.Error()
 			return r
@@ -233,15 +240,15 @@ func (l *load) run(ctx context.Context, name string) *result {
 	}
 	for i := range workers {
 		wg.Add(1)
-		go func(w *worker, req *http.Request) {
+		go func(i int, w *worker, req *http.Request) {
 			defer wg.Done()
 			tr := newTransport(l.timeout, &conns)
 			defer tr.CloseIdleConnections()
 			client := &http.Client{Transport: tr, Timeout: l.timeout,
 				CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 			w.lat = make([]time.Duration, 0, 1<<14)
-			l.loop(ctx, client, req, w, from, until)
-		}(&workers[i], reqs[i])
+			l.loop(ctx, client, i, req, w, from, until)
+		}(i, &workers[i], reqs[i])
 	}
 	wg.Wait()
 	r.conns = conns.Load()
@@ -271,8 +278,18 @@ func (l *load) run(ctx context.Context, name string) *result {
 	return r
 }
 
-func (l *load) loop(ctx context.Context, client *http.Client, req *http.Request, w *worker, from, until time.Time) {
-	for ctx.Err() == nil {
+func (l *load) loop(ctx context.Context, client *http.Client, i int, req *http.Request, w *worker, from, until time.Time) {
+	for first := true; ctx.Err() == nil; first = false {
+		if l.next != nil && !first {
+			var err error
+			if req, err = l.next(ctx, i); err != nil {
+				w.errs++
+				if w.firstErr == "" {
+					w.firstErr = err.Error()
+				}
+				return
+			}
+		}
 		t0 := time.Now()
 		if !t0.Before(until) {
 			return

@@ -36,6 +36,7 @@ import (
 	"os/signal"
 	"runtime"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -50,7 +51,7 @@ func main() {
 // maxErrorRate is the share of failed requests above which the run fails.
 const maxErrorRate = 0.01
 
-var allScenarios = []string{"healthz", "me", "dashboard", "login"}
+var allScenarios = []string{"healthz", "me", "dashboard", "login", "fhir-create", "fhir-read", "fhir-family", "fhir-identifier"}
 
 type config struct {
 	base          string
@@ -65,6 +66,8 @@ type config struct {
 	loginPassword string
 	loginN        int
 	dbPID         int
+	fhirToken     string
+	fhirPatients  int
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -77,12 +80,14 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.DurationVar(&cfg.duration, "d", 10*time.Second, "measured time per scenario")
 	fs.DurationVar(&cfg.warmup, "warmup", time.Second, "unmeasured time before each scenario")
 	fs.DurationVar(&cfg.timeout, "timeout", 10*time.Second, "time limit of one request")
-	scen := fs.String("scenarios", strings.Join(allScenarios, ","), "comma-separated scenarios: "+strings.Join(allScenarios, ", "))
+	scen := fs.String("scenarios", strings.Join(allScenarios[:4], ","), "comma-separated scenarios: "+strings.Join(allScenarios, ", "))
 	fs.BoolVar(&cfg.baseline, "baseline", false, "first measure a bare net/http handler on loopback in this process (the ceiling)")
 	users := fs.String("login-users", "bloodnethpuser1,bloodnethpuser2,bloodnethpuser3,bloodnethpuser4,bloodnethpuser5",
 		"comma-separated users to sign in as: for the dashboard sessions and the login scenario")
 	fs.StringVar(&cfg.loginPassword, "login-password", "cpms-demo", "password of the -login-users")
 	fs.IntVar(&cfg.loginN, "login-n", 3, "sign-ins the login scenario times, one after another")
+	fs.StringVar(&cfg.fhirToken, "fhir-token", "", "bearer token for the FHIR scenarios: a centre's his system token or a clinician's (default -token)")
+	fs.IntVar(&cfg.fhirPatients, "fhir-patients", 0, "patients to enrol through FHIR before the FHIR scenarios (reported as fhir-seed)")
 	fs.IntVar(&cfg.dbPID, "db-pid", 0, "PID of a database server on this machine (PostgreSQL's postmaster): its CPU time and its children's are reported")
 	if err := fs.Parse(args); err != nil {
 		return cfg, err
@@ -117,6 +122,19 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	}
 	if cfg.base != "" && len(cfg.scenarios) == 0 {
 		problems = append(problems, "-scenarios is empty")
+	}
+	if cfg.fhirToken == "" {
+		cfg.fhirToken = cfg.token
+	}
+	fhir := cfg.fhirPatients > 0
+	for _, s := range cfg.scenarios {
+		fhir = fhir || strings.HasPrefix(s, "fhir-")
+	}
+	if cfg.base != "" && fhir && cfg.fhirToken == "" {
+		problems = append(problems, "the FHIR scenarios need -fhir-token or -token (cpms token create --centre BE10 --system his)")
+	}
+	if cfg.fhirPatients < 0 {
+		problems = append(problems, "-fhir-patients must not be negative")
 	}
 	if cfg.base != "" && slices.Contains(cfg.scenarios, "me") && cfg.token == "" {
 		problems = append(problems, "the me scenario needs -token (cpms token create --data DIR --user NAME)")
@@ -169,6 +187,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 
 	d := &driver{cfg: cfg}
+	d.fhir.run = strconvBase36(time.Now().UnixNano())
 	defer d.close(context.WithoutCancel(ctx))
 	if err := d.preflight(ctx); err != nil {
 		fmt.Fprintln(stderr, "cpmsload:", err)
@@ -177,12 +196,34 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	if d.serverProcs > 0 {
 		fmt.Fprintf(stdout, "# server %s: GOMAXPROCS %d\n", cfg.base, d.serverProcs)
 	}
+	fhirBare := bare
+	fhirReady := false
 	for _, name := range cfg.scenarios {
 		if ctx.Err() != nil {
 			break
 		}
+		if strings.HasPrefix(name, "fhir-") && !fhirReady {
+			fhirReady = true
+			if cfg.fhirPatients > 0 {
+				r := d.seed(ctx, cfg.fhirPatients)
+				fmt.Fprintln(stdout, r.line(nil))
+				failed = failed || r.failed()
+			}
+			if cfg.baseline {
+				if body, err := d.fhirSample(ctx); err == nil {
+					if r, err := runFHIRBare(ctx, cfg, body); err == nil {
+						fhirBare = r
+						fmt.Fprintln(stdout, r.line(nil))
+					}
+				}
+			}
+		}
 		r := d.scenario(ctx, name)
-		fmt.Fprintln(stdout, r.line(bare))
+		if strings.HasPrefix(name, "fhir-") {
+			fmt.Fprintln(stdout, r.line(fhirBare))
+		} else {
+			fmt.Fprintln(stdout, r.line(bare))
+		}
 		failed = failed || r.failed()
 	}
 	if ctx.Err() != nil {
@@ -198,3 +239,6 @@ func exitCode(failed bool) int {
 	}
 	return 0
 }
+
+// strconvBase36 is a short run label.
+func strconvBase36(n int64) string { return strconv.FormatInt(n, 36) }

@@ -47,6 +47,7 @@ type fakeServer struct {
 	logouts  int
 	throttle int // sign-ins allowed before 429
 	meStatus int
+	patients []string // enrolled through the fake FHIR transaction
 }
 
 func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -95,8 +96,58 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			f.mu.Unlock()
 		}
 		w.WriteHeader(http.StatusNoContent)
+	case "POST /fhir":
+		var b struct {
+			Type  string `json:"type"`
+			Entry []struct {
+				Resource struct {
+					ResourceType string `json:"resourceType"`
+				} `json:"resource"`
+			} `json:"entry"`
+		}
+		if r.Header.Get("Authorization") != "Bearer tok" || json.NewDecoder(r.Body).Decode(&b) != nil || b.Type != "transaction" ||
+			len(b.Entry) != 2 || b.Entry[0].Resource.ResourceType != "Patient" || b.Entry[1].Resource.ResourceType != "Consent" {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		f.mu.Lock()
+		id := fmt.Sprintf("p%d", len(f.patients))
+		f.patients = append(f.patients, id)
+		f.mu.Unlock()
+		fmt.Fprintf(w, `{"resourceType":"Bundle","type":"transaction-response","entry":[{"response":{"status":"201 Created","location":"Patient/%s/_history/1"}},{"response":{"status":"201 Created","location":"Consent/c/_history/1"}}]}`, id)
+	case "GET /fhir/Patient":
+		q := r.URL.Query()
+		if q.Get("family") == "" && !strings.HasPrefix(q.Get("identifier"), fhirMRNSystem+"|BENCH-") {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		fmt.Fprintln(w, `{"resourceType":"Bundle","type":"searchset","total":1}`)
 	default:
+		if strings.HasPrefix(r.URL.Path, "/fhir/Patient/p") && r.Method == http.MethodGet {
+			fmt.Fprintln(w, `{"resourceType":"Patient","id":"x"}`)
+			return
+		}
 		http.NotFound(w, r)
+	}
+}
+
+func TestFHIRScenarios(t *testing.T) {
+	f := &fakeServer{throttle: 10, meStatus: http.StatusOK}
+	code, out := runAgainst(t, f, "-baseline", "-fhir-patients", "20",
+		"-scenarios", "fhir-read,fhir-family,fhir-identifier,fhir-create")
+	if code != 0 {
+		t.Fatalf("exit %d, want 0:\n%s", code, out)
+	}
+	for _, name := range []string{"fhir-seed", "fhir-bare", "fhir-read", "fhir-family", "fhir-identifier", "fhir-create"} {
+		if !strings.Contains(out, "\n"+name+" ") {
+			t.Errorf("no line for %s:\n%s", name, out)
+		}
+	}
+	if len(f.patients) <= 20 {
+		t.Errorf("%d patients enrolled, want the 20 seeded and those of fhir-create", len(f.patients))
+	}
+	if !strings.Contains(out, "20 patients enrolled by this run") {
+		t.Errorf("the seeding line does not count the patients:\n%s", out)
 	}
 }
 

@@ -24,6 +24,7 @@ type driver struct {
 	metrics     bool         // the server's /metrics gives its process CPU time
 	serverProcs int          // the server's GOMAXPROCS, from /metrics; 0 if unknown
 	sessions    []session    // signed in for the dashboard scenario
+	fhir        fhirState    // the patients the FHIR scenarios enrolled
 }
 
 type session struct {
@@ -171,6 +172,11 @@ func (d *driver) scenario(ctx context.Context, name string) *result {
 		}
 	}
 	l := d.load(name)
+	if strings.HasPrefix(name, "fhir-") {
+		if err := d.fhirLoad(name, l); err != nil {
+			return &result{name: name, skipped: err.Error()}
+		}
+	}
 	var meter cpuMeter
 	meter.d = d
 	l.atWindow = func() { meter.start(ctx) }
