@@ -151,6 +151,9 @@ type Consent struct {
 	Version     int       `json:"version"`
 	UpdatedAt   time.Time `json:"updatedAt"`
 	UpdatedBy   string    `json:"updatedBy"` // actor, as in the audit trail
+	// Centre is the patient's centre now, filled in when a consent is read (not kept with it:
+	// a transfer moves the patient).
+	Centre string `json:"-"`
 }
 
 // InForce reports whether the consent is a "yes" that has not been withdrawn.

@@ -195,6 +195,9 @@ func (s *Service) Enrol(ctx context.Context, p *Principal, e Enrolment, ri Reque
 		pat.EnrolledBy = p.OnBehalfOf.Ref()
 	case p.User != nil:
 		pat.EnrolledBy = p.User.Ref()
+	case e.Clinician == "" && !s.centreVisibility():
+		// Only the responsible clinician would see the patient: a system must name them.
+		return Patient{}, Validationf("clinician", "name the responsible clinician (this deployment shows patients to their clinician only)")
 	case e.Clinician != "":
 		u, err := s.store.UserByUsername(ctx, e.Clinician)
 		if err != nil || Authorize(&Principal{User: &u}, ActEnrolPatient, Resource{ERN: e.ERN, Centre: e.Centre}, now) != nil {
@@ -485,9 +488,14 @@ func (s *Service) SetConsent(ctx context.Context, p *Principal, patientID string
 			pat.Consents = append(pat.Consents, c)
 		}
 		out = c
+		out.Centre = pat.Centre
 		s.applyFreeze(pat, now)
-		pat.Version++
-		pat.UpdatedAt, pat.UpdatedBy = now, p.Actor()
+		// The patient's own record changes (a new version) only when it freezes or unfreezes;
+		// the consent keeps its own versions.
+		if pat.Frozen != wasFrozen {
+			pat.Version++
+			pat.UpdatedAt, pat.UpdatedBy = now, p.Actor()
+		}
 		return nil
 	})
 	if err != nil {

@@ -19,6 +19,7 @@ import (
 
 	"github.com/ern-cpms/cpms/cpms"
 	"github.com/ern-cpms/cpms/cpms/cpmshttp"
+	"github.com/ern-cpms/cpms/fhir/fhirhttp"
 	"github.com/ern-cpms/cpms/internal/auth/oidc"
 	"github.com/ern-cpms/cpms/viewer"
 )
@@ -158,6 +159,11 @@ func runServer(ctx context.Context, sf *serveFlags, log *slog.Logger, stdout io.
 	if err != nil {
 		return err
 	}
+	fhirAPI, err := fhirhttp.New(fhirhttp.Config{Service: b.svc, Logger: log, BaseURL: public + fhirhttp.Prefix, Version: buildVersion()})
+	if err != nil {
+		return err
+	}
+	authn.Errors = map[string]func(http.ResponseWriter, *http.Request, error){fhirhttp.Prefix: fhirhttp.WriteOutcome}
 	ui, err := viewer.New(viewer.Config{Logger: log, ProductName: "CPMS", Version: buildVersion()})
 	if err != nil {
 		return err
@@ -165,6 +171,8 @@ func runServer(ctx context.Context, sf *serveFlags, log *slog.Logger, stdout io.
 
 	app := http.NewServeMux()
 	app.Handle("/api/", withTimeout(30*time.Second, api))
+	app.Handle("/fhir", withTimeout(30*time.Second, fhirAPI))
+	app.Handle("/fhir/", withTimeout(30*time.Second, fhirAPI))
 	app.Handle("/", ui)
 
 	root := http.NewServeMux()

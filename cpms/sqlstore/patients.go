@@ -49,10 +49,11 @@ func (s *Store) CreatePatient(ctx context.Context, p cpms.Patient) (cpms.Patient
 		if err := insertPatient(ctx, tx, p); err != nil {
 			return err
 		}
-		for _, c := range p.Consents {
+		for i, c := range p.Consents {
 			if err := putConsent(ctx, tx, c, 0); err != nil {
 				return err
 			}
+			p.Consents[i].Centre = p.Centre
 		}
 		return nil
 	})
@@ -185,6 +186,7 @@ func withConsents(ctx context.Context, q querier, ps []cpms.Patient) error {
 				return err
 			}
 			i := idx[c.PatientID]
+			c.Centre = ps[i].Centre
 			ps[i].Consents = append(ps[i].Consents, c)
 		}
 		if err := rows.Close(); err != nil {
@@ -261,6 +263,17 @@ func updatePatient(ctx context.Context, tx *sqldb.Tx, id string, fn func(p *cpms
 		}
 	}
 	if p.Version == old.Version {
+		// Consents alone changed: keep the list's consent columns in step.
+		care, reg := p.ConsentStatus(cpms.ConsentCare), p.ConsentStatus(cpms.ConsentRegistry)
+		if care != old.ConsentStatus(cpms.ConsentCare) || reg != old.ConsentStatus(cpms.ConsentRegistry) {
+			if _, err := tx.Exec(ctx, `UPDATE patients SET consent_care = ?, consent_registry = ? WHERE id = ?`, care, reg, id); err != nil {
+				return cpms.Patient{}, err
+			}
+		}
+		for i := range p.Consents {
+			p.Consents[i].Centre = p.Centre
+		}
+		sortConsents(p.Consents)
 		return p, nil
 	}
 	if p.Version < old.Version {
@@ -288,6 +301,9 @@ func updatePatient(ctx context.Context, tx *sqldb.Tx, id string, fn func(p *cpms
 		return cpms.Patient{}, err
 	}
 	sortConsents(p.Consents)
+	for i := range p.Consents {
+		p.Consents[i].Centre = p.Centre
+	}
 	return p, nil
 }
 
@@ -319,45 +335,55 @@ func (s *Store) PatientVersions(ctx context.Context, id string) ([]cpms.Patient,
 	return out, nil
 }
 
-// Consent returns the current version of a consent.
+// Consent returns the current version of a consent, with the patient's centre.
 func (s *Store) Consent(ctx context.Context, id string) (cpms.Consent, error) {
-	var data string
-	err := s.db.QueryRow(ctx, `SELECT data FROM consents WHERE id = ?`, id).Scan(&data)
+	var data, centre string
+	err := s.db.QueryRow(ctx, `SELECT c.data, p.centre FROM consents c JOIN patients p ON p.id = c.patient_id WHERE c.id = ?`, id).Scan(&data, &centre)
 	if errors.Is(err, sql.ErrNoRows) {
 		return cpms.Consent{}, notFound("consent")
 	} else if err != nil {
 		return cpms.Consent{}, wrap("read consent", err)
 	}
 	var c cpms.Consent
-	return c, wrap("read consent", json.Unmarshal([]byte(data), &c))
+	err = json.Unmarshal([]byte(data), &c)
+	c.Centre = centre
+	return c, wrap("read consent", err)
 }
 
-// ConsentVersions returns every version of a consent, oldest first.
+// ConsentVersions returns every version of a consent, oldest first, with the patient's centre.
 func (s *Store) ConsentVersions(ctx context.Context, id string) ([]cpms.Consent, error) {
-	rows, err := s.db.Query(ctx, `SELECT data FROM consent_versions WHERE consent_id = ? ORDER BY version`, id)
+	rows, err := s.db.Query(ctx, `SELECT v.data, p.centre FROM consent_versions v JOIN consents c ON c.id = v.consent_id
+		JOIN patients p ON p.id = c.patient_id WHERE v.consent_id = ? ORDER BY v.version`, id)
 	if err != nil {
 		return nil, wrap("read consent versions", err)
 	}
 	defer rows.Close()
-	var out []cpms.Consent
-	for rows.Next() {
-		var data string
-		var c cpms.Consent
-		if err := rows.Scan(&data); err != nil {
-			return nil, wrap("read consent versions", err)
-		}
-		if err := json.Unmarshal([]byte(data), &c); err != nil {
-			return nil, wrap("read consent versions", err)
-		}
-		out = append(out, c)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := scanConsents(rows)
+	if err != nil {
 		return nil, wrap("read consent versions", err)
 	}
 	if len(out) == 0 {
 		return nil, notFound("consent")
 	}
 	return out, nil
+}
+
+// scanConsents reads rows of (data, centre).
+func scanConsents(rows *sql.Rows) ([]cpms.Consent, error) {
+	var out []cpms.Consent
+	for rows.Next() {
+		var data, centre string
+		var c cpms.Consent
+		if err := rows.Scan(&data, &centre); err != nil {
+			return nil, err
+		}
+		if err := json.Unmarshal([]byte(data), &c); err != nil {
+			return nil, err
+		}
+		c.Centre = centre
+		out = append(out, c)
+	}
+	return out, rows.Err()
 }
 
 // upperPrefix returns the smallest string greater than every string starting with p, for a
@@ -586,11 +612,8 @@ var consentSortCols = map[string]string{
 // SearchConsents returns the consents matching f.
 func (s *Store) SearchConsents(ctx context.Context, f cpms.ConsentFilter) ([]cpms.Consent, int, error) {
 	var c cond
-	from := " FROM consents c"
-	if f.Visible != nil {
-		from += " JOIN patients p ON p.id = c.patient_id"
-		c.visible(f.Visible, "p.centre", "p.clinician_id")
-	}
+	from := " FROM consents c JOIN patients p ON p.id = c.patient_id"
+	c.visible(f.Visible, "p.centre", "p.clinician_id")
 	c.in("c.id", f.IDs)
 	c.in("c.patient_id", f.PatientIDs)
 	if len(f.Kinds) > 0 {
@@ -617,22 +640,11 @@ func (s *Store) SearchConsents(ctx context.Context, f cpms.ConsentFilter) ([]cpm
 		return nil, 0, err
 	}
 	args := append(append([]any(nil), c.args...), f.Limit, max(f.Offset, 0))
-	rows, err := s.db.Query(ctx, "SELECT c.data"+from+where+order+" LIMIT ? OFFSET ?", args...)
+	rows, err := s.db.Query(ctx, "SELECT c.data, p.centre"+from+where+order+" LIMIT ? OFFSET ?", args...)
 	if err != nil {
 		return nil, 0, wrap("search consents", err)
 	}
 	defer rows.Close()
-	var out []cpms.Consent
-	for rows.Next() {
-		var data string
-		var cs cpms.Consent
-		if err := rows.Scan(&data); err != nil {
-			return nil, 0, wrap("search consents", err)
-		}
-		if err := json.Unmarshal([]byte(data), &cs); err != nil {
-			return nil, 0, wrap("search consents", err)
-		}
-		out = append(out, cs)
-	}
-	return out, total, wrap("search consents", rows.Err())
+	out, err := scanConsents(rows)
+	return out, total, wrap("search consents", err)
 }

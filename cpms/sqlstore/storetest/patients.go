@@ -130,6 +130,25 @@ func testPatients(t *testing.T, s cpms.Store) {
 	if r, _ := s.Patient(ctx, "pb"); r.Version != 1 || len(r.Identifiers) != 1 {
 		t.Errorf("refused update changed the patient: %+v", r)
 	}
+	// A consent alone changes: the patient keeps its version, and the list's consent column follows.
+	cons, err := s.UpdatePatient(ctx, "pb", func(p *cpms.Patient) error {
+		p.Consents[0].Withdrawn, p.Consents[0].WithdrawnOn = true, "2026-02-01"
+		p.Consents[0].Version++
+		return nil
+	})
+	must(t, err)
+	if cons.Version != 1 || cons.Consents[0].Version != 2 || cons.Consents[0].Centre != "BE10" {
+		t.Errorf("consent-only update: patient version %d, consent %+v", cons.Version, cons.Consents[0])
+	}
+	if vs, _ := s.PatientVersions(ctx, "pb"); len(vs) != 1 {
+		t.Errorf("a consent-only update made %d patient versions", len(vs))
+	}
+	byConsent, _, err := s.SearchPatients(ctx, cpms.PatientFilter{IDs: []string{"pb", "pe"}, Sort: []cpms.SortKey{{Field: "consent", Desc: true}}, Limit: 5})
+	must(t, err)
+	wantDiff(t, "sorted by consent for care (yes before withdrawn)", []string{"pe", "pb"}, ids(byConsent))
+	if c, err := s.Consent(ctx, "pb-care"); err != nil || c.Centre != "BE10" {
+		t.Errorf("Consent carries the patient's centre: %+v %v", c, err)
+	}
 	_, err = s.UpdatePatient(ctx, "nobody", func(p *cpms.Patient) error { return nil })
 	wantErr(t, "update of an unknown patient", err, cpms.ErrNotFound)
 }
