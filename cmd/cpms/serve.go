@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/http/pprof"
 	"strings"
 	"time"
 
@@ -36,6 +37,7 @@ type serveFlags struct {
 	oidcRedirect    *string
 	oidcLabel       *string
 	publicURL       *string
+	debugAddr       *string
 	storage         *storageFlags
 }
 
@@ -54,6 +56,7 @@ func serve(c *cli, args []string) error {
 		oidcRedirect: f.str("oidc-redirect-url", "CPMS_OIDC_REDIRECT_URL", "", "redirect URL registered at the identity provider (default: public URL + /api/auth/oidc/callback)"),
 		oidcLabel:    f.str("oidc-label", "CPMS_OIDC_LABEL", "identity provider", "name of the identity provider on the login page"),
 		publicURL:    f.str("public-url", "CPMS_PUBLIC_URL", "", "URL users reach the server at (default: from --addr)"),
+		debugAddr:    f.str("debug-addr", "CPMS_DEBUG_ADDR", "", "address of a separate listener for Go's profiler (/debug/pprof/), e.g. 127.0.0.1:6060; off by default, never expose it"),
 		storage:      addStorageFlags(f),
 	}
 	if err := f.parse(args); err != nil {
@@ -204,6 +207,11 @@ func runServer(ctx context.Context, sf *serveFlags, log *slog.Logger, stdout io.
 		return err
 	}
 	go sweepSessions(ctx, b.svc, log)
+	if *sf.debugAddr != "" {
+		if err := serveDebug(ctx, *sf.debugAddr, log); err != nil {
+			return err
+		}
+	}
 
 	fmt.Fprintf(stdout, "CPMS is serving at %s\n", public)
 	if *sf.demo {
@@ -288,4 +296,31 @@ func sweepSessions(ctx context.Context, svc *cpms.Service, log *slog.Logger) {
 			}
 		}
 	}
+}
+
+// serveDebug serves Go's profiler on its own listener, apart from the product's port, until ctx
+// ends.
+func serveDebug(ctx context.Context, addr string, log *slog.Logger) error {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return fmt.Errorf("--debug-addr: %w", err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("/debug/pprof/", pprof.Index)
+	mux.HandleFunc("/debug/pprof/cmdline", pprof.Cmdline)
+	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
+	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
+	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	go func() {
+		<-ctx.Done()
+		srv.Close()
+	}()
+	go func() {
+		if err := srv.Serve(ln); err != nil && !errors.Is(err, http.ErrServerClosed) {
+			log.Warn("debug listener", "err", err)
+		}
+	}()
+	log.Info("profiler listening", "addr", ln.Addr().String())
+	return nil
 }

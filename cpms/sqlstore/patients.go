@@ -136,22 +136,46 @@ func (s *Store) PatientByCPMSID(ctx context.Context, cpmsID string) (cpms.Patien
 }
 
 func patientWhere(ctx context.Context, q querier, where string, arg any) (cpms.Patient, error) {
-	var data string
-	err := q.QueryRow(ctx, "SELECT data FROM patients WHERE "+where, arg).Scan(&data)
-	if errors.Is(err, sql.ErrNoRows) {
+	// One statement for the patient and its consents: a read is the hottest path of the store.
+	rows, err := q.Query(ctx, `SELECT p.data, c.data FROM patients p LEFT JOIN consents c ON c.patient_id = p.id
+		WHERE p.`+where, arg)
+	if err != nil {
+		return cpms.Patient{}, err
+	}
+	defer rows.Close()
+	var (
+		p     cpms.Patient
+		found bool
+	)
+	for rows.Next() {
+		var pdata string
+		var cdata sql.NullString
+		if err := rows.Scan(&pdata, &cdata); err != nil {
+			return cpms.Patient{}, err
+		}
+		if !found {
+			if err := json.Unmarshal([]byte(pdata), &p); err != nil {
+				return cpms.Patient{}, fmt.Errorf("patient: %w", err)
+			}
+			p.Consents, found = nil, true
+		}
+		if cdata.Valid {
+			var c cpms.Consent
+			if err := json.Unmarshal([]byte(cdata.String), &c); err != nil {
+				return cpms.Patient{}, fmt.Errorf("patient %s: consent: %w", p.ID, err)
+			}
+			c.Centre = p.Centre
+			p.Consents = append(p.Consents, c)
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return cpms.Patient{}, err
+	}
+	if !found {
 		return cpms.Patient{}, notFound("patient")
-	} else if err != nil {
-		return cpms.Patient{}, err
 	}
-	var p cpms.Patient
-	if err := json.Unmarshal([]byte(data), &p); err != nil {
-		return cpms.Patient{}, fmt.Errorf("patient %s: %w", p.ID, err)
-	}
-	ps := []cpms.Patient{p}
-	if err := withConsents(ctx, q, ps); err != nil {
-		return cpms.Patient{}, err
-	}
-	return ps[0], nil
+	sortConsents(p.Consents)
+	return p, nil
 }
 
 // withConsents fills in the current consents of the patients.
@@ -486,6 +510,45 @@ func (c *cond) dates(col string, conds []cpms.DateCond, asDate bool) {
 	}
 }
 
+// identified returns the IDs of the patients holding the local identifier value (of system, when
+// not empty); at most 1000.
+func (s *Store) identified(ctx context.Context, system, value string) ([]string, error) {
+	q, args := `SELECT patient_id FROM patient_identifiers WHERE value = ?`, []any{value}
+	if system != "" {
+		q, args = q+` AND system = ?`, append(args, system)
+	}
+	rows, err := s.db.Query(ctx, q+` LIMIT 1000`, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
+
+// idIn is "id IN (?, …)" for n IDs, or a condition that is false for none.
+func idIn(ids []string) string {
+	if len(ids) == 0 {
+		return "1 = 0"
+	}
+	return "id IN (" + placeholders(len(ids)) + ")"
+}
+
+func anys(ss []string) []any {
+	out := make([]any, len(ss))
+	for i, s := range ss {
+		out[i] = s
+	}
+	return out
+}
+
 var patientSortCols = map[string]string{
 	"lastName": "family_norm", "firstName": "given_norm", "recordLabel": "label_norm", "cpmsId": "cpms_id",
 	"enrolledOn": "enrolled_on", "gender": "gender", "frozen": "frozen", "birthDate": "birth_date",
@@ -529,27 +592,34 @@ func (s *Store) SearchPatients(ctx context.Context, f cpms.PatientFilter) ([]cpm
 		if len(id) >= 4 && strings.EqualFold(id[:4], "ern-") {
 			id = "ERN-" + strings.ToUpper(id[4:min(len(id), 9)]) + id[min(len(id), 9):]
 		}
+		byIdent, err := s.identified(ctx, "", q)
+		if err != nil {
+			return nil, 0, wrap("search patients", err)
+		}
 		c.add(`((family_norm >= ? AND family_norm < ?) OR (given_norm >= ? AND given_norm < ?)
-			OR (cpms_id >= ? AND cpms_id < ?) OR id IN (SELECT patient_id FROM patient_identifiers WHERE value = ?))`,
-			n, upperPrefix(n), n, upperPrefix(n), id, upperPrefix(id), q)
+			OR (cpms_id >= ? AND cpms_id < ?) OR `+idIn(byIdent)+`)`,
+			append([]any{n, upperPrefix(n), n, upperPrefix(n), id, upperPrefix(id)}, anys(byIdent)...)...)
 	}
 	c.prefixes([]string{"family_norm"}, f.Family)
 	c.prefixes([]string{"given_norm"}, f.Given)
 	c.prefixes([]string{"family_norm", "given_norm"}, f.Name)
 	if len(f.Identifier) > 0 {
+		// Local identifiers are looked up first (an index on the value), so that the patients
+		// are then read by their keys: a subquery here let the planners scan a whole centre.
 		var ors []string
 		var args []any
 		for _, id := range f.Identifier {
-			switch id.System {
-			case cpms.CPMSIDSystem:
+			if id.System == cpms.CPMSIDSystem || id.System == "" {
 				ors = append(ors, "cpms_id = ?")
 				args = append(args, id.Value)
-			case "":
-				ors = append(ors, "cpms_id = ?", "id IN (SELECT patient_id FROM patient_identifiers WHERE value = ?)")
-				args = append(args, id.Value, id.Value)
-			default:
-				ors = append(ors, "id IN (SELECT patient_id FROM patient_identifiers WHERE system = ? AND value = ?)")
-				args = append(args, id.System, id.Value)
+			}
+			if id.System != cpms.CPMSIDSystem {
+				ids, err := s.identified(ctx, id.System, id.Value)
+				if err != nil {
+					return nil, 0, wrap("search patients", err)
+				}
+				ors = append(ors, idIn(ids))
+				args = append(args, anys(ids)...)
 			}
 		}
 		c.add("("+strings.Join(ors, " OR ")+")", args...)

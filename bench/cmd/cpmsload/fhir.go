@@ -40,7 +40,9 @@ type fhirState struct {
 	mrns     []string
 	next     atomic.Int64 // numbers the synthetic patients
 	run      string       // distinguishes this run's MRNs from earlier runs'
-	sample   []byte       // one patient's JSON, for fhir-bare
+	centre   string
+	ern      string
+	sample   []byte // one patient's JSON, for fhir-bare
 }
 
 func (s *fhirState) add(id, family, mrn string) {
@@ -86,7 +88,10 @@ func (s *fhirState) enrolment(n int64) ([]byte, string, string) {
 				"resource": map[string]any{"resourceType": "Patient",
 					"identifier": []any{map[string]any{"system": fhirMRNSystem, "value": mrn}},
 					"name":       []any{map[string]any{"family": family, "given": []string{"Bench"}}},
-					"gender":     gender, "birthDate": birth},
+					"gender":     gender, "birthDate": birth,
+					"managingOrganization": map[string]any{"reference": "Organization/" + s.centre},
+					"extension": []any{map[string]any{"url": "https://ern-cpms.org/fhir/StructureDefinition/ern",
+						"valueReference": map[string]any{"reference": "Organization/" + s.ern}}}},
 				"request": map[string]any{"method": "POST", "url": "Patient"}},
 			map[string]any{"fullUrl": "urn:uuid:00000000-0000-4000-8000-000000000002",
 				"resource": map[string]any{"resourceType": "Consent", "status": "active",
@@ -149,7 +154,12 @@ func (d *driver) enrolOne(ctx context.Context, client *http.Client) error {
 		return fmt.Errorf("enrolment response: %w", err)
 	}
 	for _, e := range out.Entry {
-		if rest, ok := strings.CutPrefix(e.Response.Location, "Patient/"); ok {
+		// The location is relative ("Patient/{id}/_history/1") or absolute.
+		loc := e.Response.Location
+		if i := strings.Index(loc, "/Patient/"); i >= 0 {
+			loc = loc[i+1:]
+		}
+		if rest, ok := strings.CutPrefix(loc, "Patient/"); ok {
 			id, _, _ := strings.Cut(rest, "/")
 			d.fhir.add(id, family, mrn)
 			return nil

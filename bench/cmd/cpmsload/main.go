@@ -68,6 +68,8 @@ type config struct {
 	dbPID         int
 	fhirToken     string
 	fhirPatients  int
+	fhirCentre    string
+	fhirERN       string
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
@@ -87,6 +89,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.loginPassword, "login-password", "cpms-demo", "password of the -login-users")
 	fs.IntVar(&cfg.loginN, "login-n", 3, "sign-ins the login scenario times, one after another")
 	fs.StringVar(&cfg.fhirToken, "fhir-token", "", "bearer token for the FHIR scenarios: a centre's his system token or a clinician's (default -token)")
+	fs.StringVar(&cfg.fhirCentre, "fhir-centre", "BE10", "centre the FHIR scenarios enrol at (managingOrganization)")
+	fs.StringVar(&cfg.fhirERN, "fhir-ern", "EuroBloodNet", "ERN the FHIR scenarios enrol in")
 	fs.IntVar(&cfg.fhirPatients, "fhir-patients", 0, "patients to enrol through FHIR before the FHIR scenarios (reported as fhir-seed)")
 	fs.IntVar(&cfg.dbPID, "db-pid", 0, "PID of a database server on this machine (PostgreSQL's postmaster): its CPU time and its children's are reported")
 	if err := fs.Parse(args); err != nil {
@@ -188,6 +192,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 
 	d := &driver{cfg: cfg}
 	d.fhir.run = strconvBase36(time.Now().UnixNano())
+	d.fhir.centre, d.fhir.ern = cfg.fhirCentre, cfg.fhirERN
 	defer d.close(context.WithoutCancel(ctx))
 	if err := d.preflight(ctx); err != nil {
 		fmt.Fprintln(stderr, "cpmsload:", err)
