@@ -622,18 +622,28 @@ func (s *Service) PseudonymousPatient(ctx context.Context, p *Principal, id stri
 		ObjectType: "patient", ObjectID: pat.ID, PatientID: pat.ID})
 }
 
-// PatientAccessLog is the audit trail of one patient: who accessed it, when, how. The centre's
-// data-protection officer and the ERN's administrators read it; it shows no identity.
+// PatientAccessLog is the audit trail of one patient (by ID or CPMS ID): who accessed it, when,
+// how. The centre's data-protection officer and the ERN's administrators read it; it shows no
+// identity.
 func (s *Service) PatientAccessLog(ctx context.Context, p *Principal, id string, limit int, ri RequestInfo) (PseudonymousPatient, []AuditEvent, error) {
 	if p == nil || (p.User == nil && p.Operator == "") {
 		return PseudonymousPatient{}, nil, Errorf(KindUnauthenticated, "sign in first")
 	}
-	pat, err := s.store.Patient(ctx, id)
+	// The officer does not see the centre's list: the CPMS ID (on a panel, a letter, a
+	// request) finds the patient too.
+	var pat Patient
+	var err error
+	if _, _, _, ok := ParseCPMSID(id); ok {
+		pat, err = s.store.PatientByCPMSID(ctx, id)
+	} else {
+		pat, err = s.store.Patient(ctx, id)
+	}
 	if errors.Is(err, ErrNotFound) {
 		return PseudonymousPatient{}, nil, PatientNotFound
 	} else if err != nil {
 		return PseudonymousPatient{}, nil, s.storeErr(err, "read the patient")
 	}
+	id = pat.ID
 	now := s.Now()
 	if Authorize(p, ActPatientAudit, Resource{ERN: pat.ERN, Centre: pat.Centre}, now) != nil &&
 		Authorize(p, ActReadAudit, Resource{ERN: pat.ERN}, now) != nil {

@@ -210,6 +210,9 @@ func TestPatientTiers(t *testing.T) {
 			if !slices.Contains(actors, "hp patient.read") || !slices.Contains(actors, "hp patient.search") {
 				t.Errorf("access log: %v", actors)
 			}
+			if byCPMS, _, err := e.svc.PatientAccessLog(e.ctx, dpo, pat.CPMSID, 0, noInfo); err != nil || byCPMS.CPMSID != pat.CPMSID {
+				t.Errorf("access log by CPMS ID: %+v %v", byCPMS, err)
+			}
 			admin, _ := e.login("admin")
 			if _, _, err := e.svc.PatientAccessLog(e.ctx, admin, pat.ID, 0, noInfo); err != nil {
 				t.Errorf("ERN admin reads the access log: %v", err)

@@ -1,6 +1,6 @@
 // Package viewer serves the browser user interface of CPMS: the page
 // shells (home dashboard, sign-in, account, access requests,
-// administration), rendered once from html/template at start-up, and the
+// administration, patients), rendered once from html/template at start-up, and the
 // scripts and styles they load, embedded in the binary and addressed by
 // content hash. The scripts talk to the JSON API of cpms/cpmshttp on the
 // same origin; this package holds no session and sees no personal data.
@@ -37,12 +37,20 @@ type Handler struct {
 	log      *slog.Logger
 	assets   *assetSet
 	pages    map[string][]byte
+	patterns []patternPage // pages whose path holds a parameter, in pageList order
 	notFound []byte
+}
+
+// patternPage is a shell served for every path that matches its segments,
+// where a segment "{name}" stands for one identifier.
+type patternPage struct {
+	segments []string
+	body     []byte
 }
 
 // page is one server-rendered shell.
 type page struct {
-	path     string // URL path
+	path     string // URL path; a segment "{id}" matches any one identifier
 	file     string // template file below templates/
 	title    string
 	nav      string // which main navigation entry is current
@@ -57,6 +65,10 @@ func pageList() []page {
 		{path: "/account", file: "account.html", title: "Account", nav: "account", script: "js/account.js", signedIn: true},
 		{path: "/access", file: "access.html", title: "Request access", nav: "access", script: "js/access.js", signedIn: true},
 		{path: "/admin", file: "admin.html", title: "Administration", nav: "admin", script: "js/admin.js", signedIn: true},
+		{path: "/patients", file: "patients.html", title: "Patients", nav: "patients", script: "js/patients.js", signedIn: true},
+		{path: "/patients/enrol", file: "enrol.html", title: "Enrol a patient", nav: "patients", script: "js/enrol.js", signedIn: true},
+		{path: "/patients/{id}", file: "patient.html", title: "Patient", nav: "patients", script: "js/patient.js", signedIn: true},
+		{path: "/patients/{id}/access", file: "patient-access.html", title: "Who accessed this patient", nav: "patients", script: "js/patient-access.js", signedIn: true},
 	}
 }
 
@@ -118,7 +130,11 @@ func newHandler(cfg Config, fsys fs.FS) (*Handler, error) {
 		if err != nil {
 			return nil, err
 		}
-		h.pages[p.path] = b
+		if strings.Contains(p.path, "{") {
+			h.patterns = append(h.patterns, patternPage{segments: strings.Split(p.path, "/"), body: b})
+		} else {
+			h.pages[p.path] = b
+		}
 	}
 	h.notFound, err = render("notfound.html", pageData{Product: product, Version: version, Title: "Page not found"})
 	if err != nil {
@@ -145,7 +161,8 @@ func setSecurityHeaders(hd http.Header) {
 	hd.Set("Cross-Origin-Resource-Policy", "same-origin")
 }
 
-// ServeHTTP serves GET and HEAD for /, /login, /account, /access, /admin
+// ServeHTTP serves GET and HEAD for the pages of pageList (a path with a
+// parameter, such as /patients/{id}, for every identifier in its place)
 // and /static/…; any other path gets the not-found page.
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	setSecurityHeaders(w.Header())
@@ -155,6 +172,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	body, ok := h.pages[r.URL.Path]
 	if !ok {
+		body, ok = h.matchPattern(r.URL.Path)
+	}
+	if !ok {
 		h.servePage(w, r, http.StatusNotFound, h.notFound)
 		return
 	}
@@ -162,6 +182,47 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	h.servePage(w, r, http.StatusOK, body)
+}
+
+// matchPattern finds the page whose parameterised path matches urlPath.
+// Pages with a fixed path (such as /patients/enrol) are looked up first,
+// so they win over a parameter in the same place.
+func (h *Handler) matchPattern(urlPath string) ([]byte, bool) {
+	segs := strings.Split(urlPath, "/")
+	for _, p := range h.patterns {
+		if len(p.segments) != len(segs) {
+			continue
+		}
+		ok := true
+		for i, want := range p.segments {
+			if strings.HasPrefix(want, "{") {
+				ok = validParam(segs[i])
+			} else {
+				ok = want == segs[i]
+			}
+			if !ok {
+				break
+			}
+		}
+		if ok {
+			return p.body, true
+		}
+	}
+	return nil, false
+}
+
+// validParam accepts what can name an object in the API: 1 to 128
+// letters, digits, '-', '_' or '.', and not a relative path segment.
+func validParam(s string) bool {
+	if s == "" || len(s) > 128 || s == "." || s == ".." {
+		return false
+	}
+	for _, r := range s {
+		if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-' || r == '_' || r == '.') {
+			return false
+		}
+	}
+	return true
 }
 
 func methodAllowed(w http.ResponseWriter, r *http.Request) bool {

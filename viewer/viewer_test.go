@@ -66,11 +66,17 @@ func checkSecurityHeaders(t *testing.T, what string, res *http.Response) {
 	}
 }
 
+// samplePath is a path a page answers: its own, with an identifier for a
+// parameter.
+func samplePath(p page) string {
+	return strings.ReplaceAll(p.path, "{id}", "0a1b2c3d-4e5f")
+}
+
 func TestPages(t *testing.T) {
 	h := newTestHandler(t)
 	for _, p := range pageList() {
 		t.Run(p.path, func(t *testing.T) {
-			res := do(h, http.MethodGet, p.path, nil)
+			res := do(h, http.MethodGet, samplePath(p), nil)
 			html := body(t, res)
 			if res.StatusCode != http.StatusOK {
 				t.Fatalf("GET %s: status %d", p.path, res.StatusCode)
@@ -132,7 +138,7 @@ func allPages(t *testing.T, h *Handler) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for _, p := range pageList() {
-		out[p.path] = body(t, do(h, http.MethodGet, p.path, nil))
+		out[p.path] = body(t, do(h, http.MethodGet, samplePath(p), nil))
 	}
 	out["404"] = body(t, do(h, http.MethodGet, "/no-such-page", nil))
 	return out
@@ -269,6 +275,8 @@ func TestNotFound(t *testing.T) {
 	h := newTestHandler(t)
 	for _, target := range []string{
 		"/nope", "/login/", "/admin/users", "/index.html", "/api/me",
+		"/patients/", "/patients//access", "/patients/a/b", "/patients/a/access/x", "/patients/../admin",
+		"/patients/%2e%2e", "/patients/" + strings.Repeat("a", 129), "/patients/a%20b", "/patients/a/access/",
 		"/static/", "/static/js", "/static/nope.js", "/static/../viewer.go",
 		"/static/js/../css/app.css", "/static/templates/layout.html", "/templates/layout.html",
 	} {
@@ -284,6 +292,29 @@ func TestNotFound(t *testing.T) {
 		}
 		if !strings.Contains(html, "<h1>Page not found</h1>") || !strings.Contains(html, `href="/"`) {
 			t.Errorf("GET %s: not the not-found page", target)
+		}
+	}
+}
+
+// A path with a parameter gets its page's shell; a fixed path in the same
+// place wins over the parameter.
+func TestParameterisedPages(t *testing.T) {
+	h := newTestHandler(t)
+	for target, title := range map[string]string{
+		"/patients":                           "Patients",
+		"/patients/enrol":                     "Enrol a patient",
+		"/patients/p-1":                       "Patient",
+		"/patients/ERN-BE10-EuroBloodNet-013": "Patient",
+		"/patients/a.b_c/access":              "Who accessed this patient",
+	} {
+		res := do(h, http.MethodGet, target, nil)
+		html := body(t, res)
+		if res.StatusCode != http.StatusOK || !strings.Contains(html, "<title>"+title+" · CPMS</title>") {
+			t.Errorf("GET %s: status %d, not the %q page", target, res.StatusCode, title)
+		}
+		checkSecurityHeaders(t, target, res)
+		if !strings.Contains(html, `<a href="/patients" aria-current="page">Patients</a>`) {
+			t.Errorf("GET %s: Patients is not the current navigation entry", target)
 		}
 	}
 }
@@ -426,6 +457,9 @@ func testFS(files map[string]string) fstest.MapFS {
 	}
 	for _, p := range pageList() {
 		fsys["templates/"+p.file] = &fstest.MapFile{Data: []byte(`{{define "main"}}` + p.title + `{{end}}`)}
+		if _, ok := fsys["static/"+p.script]; !ok && p.script != "" {
+			fsys["static/"+p.script] = &fstest.MapFile{Data: []byte(`export {};`)}
+		}
 	}
 	for name, data := range files {
 		if data == "" {

@@ -40,10 +40,12 @@ func chromium(t *testing.T) (browser, root string) {
 // The pages, driven in headless Chromium against the real server, each check on a fresh demo
 // network: sign-in, dashboard, user menu and phone layout (shell.mjs); access requests, user
 // administration, temporary passwords and the second factor (admin.mjs); the assistant
-// capability (assistant.mjs); the audit trail for the deployment's helpdesk (audit.mjs).
+// capability (assistant.mjs); the audit trail for the deployment's helpdesk (audit.mjs); enrolment
+// with consents, the patient list, freezing, the centre tier, the access records of the
+// data-protection officer and transfers (patients.mjs).
 func TestBrowser(t *testing.T) {
 	browser, root := chromium(t)
-	for _, script := range []string{"shell.mjs", "admin.mjs", "assistant.mjs", "audit.mjs"} {
+	for _, script := range []string{"shell.mjs", "admin.mjs", "assistant.mjs", "audit.mjs", "patients.mjs"} {
 		t.Run(script, func(t *testing.T) {
 			s := startServer(t, nil)
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)

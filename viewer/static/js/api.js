@@ -20,6 +20,10 @@ export class ApiError extends Error {
     this.title = title;
     this.detail = detail;
     this.code = typeof problem.code === 'string' ? problem.code : '';
+    // The fields a validation problem names: [{field, message}].
+    this.errors = Array.isArray(problem.errors)
+      ? problem.errors.filter((e) => e && typeof e.field === 'string' && typeof e.message === 'string')
+      : [];
   }
 }
 
@@ -105,4 +109,5 @@ export async function logout(everywhere) {
 
 export const get = (path) => request('GET', path);
 export const post = (path, body) => request('POST', path, body === undefined ? {} : body);
+export const put = (path, body) => request('PUT', path, body === undefined ? {} : body);
 export const del = (path) => request('DELETE', path);

@@ -10,12 +10,13 @@ export const ROLES = [
   { name: 'Assistant', about: 'Works on behalf of a clinician of the same centre.' },
   { name: 'ERN admin', about: 'Administers the users and access requests of the ERN.' },
   { name: 'Helpdesk', about: 'Supports users: resets passwords and two-step verification.' },
+  { name: 'Data protection', about: 'Data-protection officer of a centre: reads who accessed its patients, without seeing who they are.' },
 ];
 
 /** The roles anyone may ask for under Access (the helpdesk is appointed by the operator). */
 export const REQUESTABLE_ROLES = ROLES.filter((r) => r.name !== 'Helpdesk');
 
-const CENTRE_ROLES = new Set(['HP', 'Assistant', 'Guest']);
+const CENTRE_ROLES = new Set(['HP', 'Assistant', 'Guest', 'Data protection']);
 
 /** Whether a role is held at one centre (the others cover a whole ERN). */
 export function needsCentre(role) {
@@ -58,6 +59,15 @@ export function isClinician(me) {
 /** Whether the user holds the Assistant role, and so may act for clinicians who appointed them. */
 export function isAssistant(me) {
   return holds(me, ['Assistant']);
+}
+
+/**
+ * Whether the user reads who accessed a patient of centre in ern: the
+ * centre's data-protection officer or an administrator of the ERN.
+ */
+export function canReadPatientAccess(me, ern, centre) {
+  return Array.isArray(me?.roles) && me.roles.some((r) => r.active !== false
+    && ((r.role === 'Data protection' && r.centre === centre) || (r.role === 'ERN admin' && r.ern === ern)));
 }
 
 /** Whether the user may use the administration page. */
