@@ -12,8 +12,9 @@
 //      freezes the patient: the details say "Frozen: consent for care
 //      withdrawn on …" and the list marks the patient frozen; asks for a
 //      transfer of the patient to BG07;
-//   4. bloodnetdpo, data-protection officer at BE10, reads who accessed the
-//      patient: the CPMS ID without the name, and the enrolment by
+//   4. bloodnetdpo, data-protection officer at BE10, opens the patient's
+//      access records by CPMS ID and reads who accessed the patient: the
+//      CPMS ID without the name, and the enrolment by
 //      bloodnethpuser1;
 //   5. bloodnethpuser2 (BG07) opens the patient's address and gets the
 //      not-found state, does not find the patient by search, accepts the
@@ -220,7 +221,12 @@ async function dataProtection() {
   run.stage = `step 4 (${DPO} reads who accessed the patient)`;
   const s = await openBrowserFor(DPO);
   const { page } = s;
-  await signInAt(page, `/patients/${found.id}/access`, DPO);
+  await signInAt(page, '/patients', DPO);
+  run.step = 'opening the access records by CPMS ID';
+  await page.locator('#access-lookup-section').waitFor({ state: 'visible' });
+  await page.fill('#access-cpms-id', found.cpmsId);
+  await page.click('#access-lookup button[type=submit]');
+  await page.waitForURL((u) => u.pathname === `/patients/${found.cpmsId}/access`);
   run.step = 'reading the access records';
   await page.locator('#access-view').waitFor({ state: 'visible' });
   check((await page.locator('#access-patient').innerText()).includes(found.cpmsId), 'the header does not show the CPMS ID');

@@ -339,13 +339,28 @@ function nameOf(user) {
   return user ? user.displayName || user.username : 'someone';
 }
 
+// The data-protection officers and ERN administrators open a patient's
+// access records by CPMS ID: they do not see the list.
+function wireAccessLookup() {
+  const auditor = sortedRoles(me.roles).some((r) => r.active !== false && (r.role === 'Data protection' || r.role === 'ERN admin'));
+  if (!auditor) return;
+  byId('access-lookup-section').hidden = false;
+  byId('access-lookup').addEventListener('submit', (ev) => {
+    ev.preventDefault();
+    const id = byId('access-cpms-id').value.trim();
+    if (id !== '') window.location.assign(`/patients/${encodeURIComponent(id)}/access`);
+  });
+}
+
 // Start: everything above is declared by now.
+
+wireAccessLookup();
 
 if (targets.length === 0) {
   fill(centresBox);
   const dpo = sortedRoles(me.roles).filter((r) => r.role === 'Data protection' && r.active !== false).map((r) => r.centre);
   say(byId('patients-none'), dpo.length > 0
-    ? `As data-protection officer of ${dpo.join(', ')}, you read who accessed a patient of your centre, not the patients themselves: open the access records of a patient from the link you are given (an address ending in /access).`
+    ? `As data-protection officer of ${dpo.join(', ')}, you read who accessed a patient of your centre, not the patients themselves: open a patient's access records by CPMS ID below.`
     : 'You do not work with patients at any centre. Health professionals, enrolling guests, and assistants acting for a clinician see their centre\'s patients here; you can ask for a role under Access.');
 } else {
   searchInput.value = state.q;
