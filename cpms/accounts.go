@@ -143,7 +143,18 @@ func (s *Service) coversGrants(ctx context.Context, p *Principal, a Action, gran
 
 func (s *Service) checkNetwork(ctx context.Context, ern, centre string) error {
 	var v Validation
-	if ern != "" {
+	if ern != "" && centre != "" {
+		// The common case, in one read.
+		known, member, err := s.store.ERNMember(ctx, ern, centre)
+		switch {
+		case err != nil:
+			return s.storeErr(err, "read the network")
+		case !known:
+			v.Add("ern", "no such ERN")
+		case !member:
+			v.Add("centre", "this centre is not a member of the ERN")
+		}
+	} else if ern != "" {
 		e, err := s.store.ERN(ctx, ern)
 		switch {
 		case errors.Is(err, ErrNotFound):

@@ -30,6 +30,8 @@ type NetworkStore interface {
 	Centres(ctx context.Context) ([]Centre, error) // by code
 	ERN(ctx context.Context, code string) (ERN, error)
 	ERNs(ctx context.Context) ([]ERN, error) // by code
+	// ERNMember tells, in one read, whether the ERN exists and whether centre is a member.
+	ERNMember(ctx context.Context, ern, centre string) (ernKnown, member bool, err error)
 }
 
 // UserFilter selects users. Empty fields match everything.

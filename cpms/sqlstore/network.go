@@ -161,3 +161,14 @@ func (s *Store) erns(ctx context.Context, where string, args ...any) ([]cpms.ERN
 	}
 	return listDone(out, "read ERN centres", centres.Err())
 }
+
+// ERNMember tells whether the ERN exists and the centre belongs to it, in one statement.
+func (s *Store) ERNMember(ctx context.Context, ern, centre string) (bool, bool, error) {
+	var known, member int
+	err := s.db.QueryRow(ctx, `SELECT (SELECT COUNT(*) FROM erns WHERE code = ?),
+		(SELECT COUNT(*) FROM ern_centres WHERE ern = ? AND centre = ?)`, ern, ern, centre).Scan(&known, &member)
+	if err != nil {
+		return false, false, wrap("read ERN membership", err)
+	}
+	return known > 0, member > 0, nil
+}

@@ -35,18 +35,12 @@ func consentStatus(c cpms.Consent) string {
 // centre and ERN.
 func (s *Store) CreatePatient(ctx context.Context, p cpms.Patient) (cpms.Patient, error) {
 	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
-		// The upsert locks the sequence row until the transaction ends: concurrent enrolments at
-		// the same centre and ERN queue here, on every process, and a rolled-back enrolment
-		// leaves no gap.
-		var seq int64
-		err := tx.QueryRow(ctx, `INSERT INTO cpms_id_seq (centre, ern, last) VALUES (?, ?, 1)
-			ON CONFLICT (centre, ern) DO UPDATE SET last = cpms_id_seq.last + 1 RETURNING last`, p.Centre, p.ERN).Scan(&seq)
-		if err != nil {
-			return err
-		}
-		p.Seq = int(seq)
-		p.CPMSID = cpms.CPMSID(p.Centre, p.ERN, p.Seq)
-		if err := insertPatient(ctx, tx, p); err != nil {
+		// Everything that does not need the number is written first, under a provisional CPMS
+		// ID. The number comes last: the upsert locks the sequence row until the transaction
+		// ends, so concurrent enrolments at the same centre and ERN queue there, on every
+		// process, and hold it only for the last two statements and the commit. A rolled-back
+		// enrolment leaves no gap.
+		if err := insertPatient(ctx, tx, p, "pending:"+p.ID); err != nil {
 			return err
 		}
 		for i, c := range p.Consents {
@@ -55,7 +49,24 @@ func (s *Store) CreatePatient(ctx context.Context, p cpms.Patient) (cpms.Patient
 			}
 			p.Consents[i].Centre = p.Centre
 		}
-		return nil
+		var seq int64
+		err := tx.QueryRow(ctx, `INSERT INTO cpms_id_seq (centre, ern, last) VALUES (?, ?, 1)
+			ON CONFLICT (centre, ern) DO UPDATE SET last = cpms_id_seq.last + 1 RETURNING last`, p.Centre, p.ERN).Scan(&seq)
+		if err != nil {
+			return err
+		}
+		p.Seq = int(seq)
+		p.CPMSID = cpms.CPMSID(p.Centre, p.ERN, p.Seq)
+		data, err := patientData(p)
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `UPDATE patients SET cpms_id = ?, seq = ?, data = ? WHERE id = ?`, p.CPMSID, p.Seq, data, p.ID); err != nil {
+			return err
+		}
+		_, err = tx.Exec(ctx, `INSERT INTO patient_versions (patient_id, version, updated_at, data) VALUES (?, ?, ?, ?)`,
+			p.ID, p.Version, ts(p.UpdatedAt), data)
+		return err
 	})
 	if sqldb.IsUniqueViolation(err) {
 		return cpms.Patient{}, conflict("a patient of this ERN already holds that identifier")
@@ -66,26 +77,25 @@ func (s *Store) CreatePatient(ctx context.Context, p cpms.Patient) (cpms.Patient
 	return p, wrap("create patient", err)
 }
 
-func insertPatient(ctx context.Context, tx *sqldb.Tx, p cpms.Patient) error {
-	data, err := patientData(p)
-	if err != nil {
-		return err
-	}
-	_, err = tx.Exec(ctx, `INSERT INTO patients (id, cpms_id, ern, centre, seq, family_norm, given_norm, label_norm,
+// insertPatient inserts the current row of a new patient under a provisional CPMS ID, and its
+// local identifiers.
+func insertPatient(ctx context.Context, tx *sqldb.Tx, p cpms.Patient, cpmsID string) error {
+	_, err := tx.Exec(ctx, `INSERT INTO patients (id, cpms_id, ern, centre, seq, family_norm, given_norm, label_norm,
 		gender, birth_date, enrolled_on, clinician_id, frozen, consent_care, consent_registry, version, updated_at, data)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		p.ID, p.CPMSID, p.ERN, p.Centre, p.Seq, cpms.NormalizeName(p.LastName), cpms.NormalizeName(p.FirstName),
+		p.ID, cpmsID, p.ERN, p.Centre, 0, cpms.NormalizeName(p.LastName), cpms.NormalizeName(p.FirstName),
 		cpms.NormalizeName(p.RecordLabel), string(p.Gender), string(p.BirthDate), string(p.EnrolledOn), p.Clinician.ID,
-		p.Frozen, p.ConsentStatus(cpms.ConsentCare), p.ConsentStatus(cpms.ConsentRegistry), p.Version, ts(p.UpdatedAt), data)
+		p.Frozen, p.ConsentStatus(cpms.ConsentCare), p.ConsentStatus(cpms.ConsentRegistry), p.Version, ts(p.UpdatedAt), "{}")
 	if err != nil {
 		return err
 	}
-	if err := putIdentifiers(ctx, tx, p); err != nil {
-		return err
+	for _, id := range p.Identifiers {
+		if _, err := tx.Exec(ctx, `INSERT INTO patient_identifiers (ern, system, value, patient_id) VALUES (?, ?, ?, ?)`,
+			p.ERN, id.System, id.Value, p.ID); err != nil {
+			return err
+		}
 	}
-	_, err = tx.Exec(ctx, `INSERT INTO patient_versions (patient_id, version, updated_at, data) VALUES (?, ?, ?, ?)`,
-		p.ID, p.Version, ts(p.UpdatedAt), data)
-	return err
+	return nil
 }
 
 func putIdentifiers(ctx context.Context, tx *sqldb.Tx, p cpms.Patient) error {

@@ -53,6 +53,16 @@ func testNetwork(t *testing.T, s cpms.Store) {
 	erns, err := s.ERNs(ctx)
 	must(t, err)
 	wantDiff(t, "ERNs, by code", []cpms.ERN{kidney, wantBlood}, erns)
+	for _, tc := range []struct {
+		ern, centre   string
+		known, member bool
+	}{{"EuroBloodNet", "BE10", true, true}, {"EuroBloodNet", "DE05", true, false}, {"NoSuch", "BE10", false, false}} {
+		known, member, err := s.ERNMember(ctx, tc.ern, tc.centre)
+		must(t, err)
+		if known != tc.known || member != tc.member {
+			t.Errorf("ERNMember(%s, %s) = %v, %v", tc.ern, tc.centre, known, member)
+		}
+	}
 
 	// Putting again replaces the name, the areas and the centres.
 	blood2 := cpms.ERN{Code: "EuroBloodNet", Name: "EuroBloodNet", ThematicAreas: []string{"Haemostasis"},
