@@ -42,6 +42,9 @@ type fhirState struct {
 	run      string       // distinguishes this run's MRNs from earlier runs'
 	centre   string
 	ern      string
+	// familyBase starts this run's names at a random place, so that runs against one server
+	// do not repeat each other's names.
+	familyBase int64
 	sample   []byte // one patient's JSON, for fhir-bare
 }
 
@@ -64,10 +67,10 @@ func (s *fhirState) pick() (id, family, mrn string, ok bool) {
 var syllables = []string{"ba", "ce", "di", "fo", "gu", "ha", "je", "ki", "lo", "mu", "na", "pe", "ri", "so", "tu", "va",
 	"we", "xi", "yo", "zu"}
 
-// syntheticFamily is an invented last name, distinct for the first 20⁴ numbers.
+// syntheticFamily is an invented last name, distinct for 20⁵ numbers.
 func syntheticFamily(n int64) string {
 	var b strings.Builder
-	for range 4 {
+	for range 5 {
 		b.WriteString(syllables[n%int64(len(syllables))])
 		n /= int64(len(syllables))
 	}
@@ -77,7 +80,7 @@ func syntheticFamily(n int64) string {
 
 // enrolment returns a transaction Bundle enrolling synthetic patient n, its last name and MRN.
 func (s *fhirState) enrolment(n int64) ([]byte, string, string) {
-	family := syntheticFamily(n)
+	family := syntheticFamily(n + s.familyBase)
 	mrn := fmt.Sprintf("BENCH-%s-%d", s.run, n)
 	birth := time.Date(1940, 1, 1, 0, 0, 0, 0, time.UTC).AddDate(0, 0, int(n%30000)).Format(time.DateOnly)
 	gender := []string{"female", "male", "other", "unknown"}[n%4]

@@ -31,6 +31,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"net/url"
 	"os"
 	"os/signal"
@@ -193,6 +194,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	d := &driver{cfg: cfg}
 	d.fhir.run = strconvBase36(time.Now().UnixNano())
 	d.fhir.centre, d.fhir.ern = cfg.fhirCentre, cfg.fhirERN
+	d.fhir.familyBase = rand.Int64N(3_000_000)
 	defer d.close(context.WithoutCancel(ctx))
 	if err := d.preflight(ctx); err != nil {
 		fmt.Fprintln(stderr, "cpmsload:", err)
