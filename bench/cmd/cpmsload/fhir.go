@@ -45,7 +45,7 @@ type fhirState struct {
 	// familyBase starts this run's names at a random place, so that runs against one server
 	// do not repeat each other's names.
 	familyBase int64
-	sample   []byte // one patient's JSON, for fhir-bare
+	sample     []byte // one patient's JSON, for fhir-bare
 }
 
 func (s *fhirState) add(id, family, mrn string) {
