@@ -378,18 +378,11 @@ func (s *Service) PatientByCPMSID(ctx context.Context, p *Principal, cpmsID stri
 // SearchPatients returns the patients matching f among those the principal may see, and audits
 // that each one returned was shown.
 func (s *Service) SearchPatients(ctx context.Context, p *Principal, f PatientFilter, ri RequestInfo) ([]Patient, int, error) {
-	if p == nil || (p.User == nil && p.System == "" && p.Operator == "") {
-		return nil, 0, Errorf(KindUnauthenticated, "sign in first")
+	vis, err := s.searchable(p, f.Sort, PatientSortFields)
+	if err != nil {
+		return nil, 0, err
 	}
-	f.Visible = s.visibility(p)
-	if f.Limit > 1000 {
-		f.Limit = 1000
-	}
-	for _, k := range f.Sort {
-		if !slices.Contains(PatientSortFields, k.Field) {
-			return nil, 0, Validationf("sort", "cannot sort by "+k.Field)
-		}
-	}
+	f.Visible, f.Limit = vis, min(f.Limit, 1000)
 	pats, total, err := s.store.SearchPatients(ctx, f)
 	if err != nil {
 		return nil, 0, s.storeErr(err, "search patients")
@@ -398,14 +391,35 @@ func (s *Service) SearchPatients(ctx context.Context, p *Principal, f PatientFil
 }
 
 func (s *Service) auditShown(ctx context.Context, p *Principal, ri RequestInfo, action string, pats []Patient) error {
-	if s.auditor == nil || len(pats) == 0 {
-		return nil
-	}
 	events := make([]AuditEvent, len(pats))
 	for i, pat := range pats {
-		events[i] = s.auditEvent(p, ri, AuditEvent{Action: action, ObjectType: "patient", ObjectID: pat.ID, PatientID: pat.ID})
+		events[i] = AuditEvent{Action: action, ObjectType: "patient", ObjectID: pat.ID, PatientID: pat.ID}
+	}
+	return s.auditAll(ctx, p, ri, events)
+}
+
+// auditAll records several events of one request together.
+func (s *Service) auditAll(ctx context.Context, p *Principal, ri RequestInfo, events []AuditEvent) error {
+	if s.auditor == nil || len(events) == 0 {
+		return nil
+	}
+	for i := range events {
+		events[i] = s.auditEvent(p, ri, events[i])
 	}
 	return s.auditor.RecordAll(ctx, events)
+}
+
+// searchable checks a search by p sorted by keys among fields, and returns what p may see.
+func (s *Service) searchable(p *Principal, keys []SortKey, fields []string) (*Visibility, error) {
+	if p == nil || (p.User == nil && p.System == "" && p.Operator == "") {
+		return nil, Errorf(KindUnauthenticated, "sign in first")
+	}
+	for _, k := range keys {
+		if !slices.Contains(fields, k.Field) {
+			return nil, Validationf("sort", "cannot sort by "+k.Field)
+		}
+	}
+	return s.visibility(p), nil
 }
 
 // UpdateDemographics corrects a patient's identifying fields. ifVersion, when not zero, must be
@@ -583,32 +597,20 @@ func (s *Service) ConsentHistory(ctx context.Context, p *Principal, id string, r
 
 // SearchConsents returns the consents matching f among those of patients the principal may see.
 func (s *Service) SearchConsents(ctx context.Context, p *Principal, f ConsentFilter, ri RequestInfo) ([]Consent, int, error) {
-	if p == nil || (p.User == nil && p.System == "" && p.Operator == "") {
-		return nil, 0, Errorf(KindUnauthenticated, "sign in first")
+	vis, err := s.searchable(p, f.Sort, ConsentSortFields)
+	if err != nil {
+		return nil, 0, err
 	}
-	f.Visible = s.visibility(p)
-	if f.Limit > 1000 {
-		f.Limit = 1000
-	}
-	for _, k := range f.Sort {
-		if !slices.Contains(ConsentSortFields, k.Field) {
-			return nil, 0, Validationf("sort", "cannot sort by "+k.Field)
-		}
-	}
+	f.Visible, f.Limit = vis, min(f.Limit, 1000)
 	cs, total, err := s.store.SearchConsents(ctx, f)
 	if err != nil {
 		return nil, 0, s.storeErr(err, "search consents")
 	}
-	if s.auditor != nil && len(cs) > 0 {
-		events := make([]AuditEvent, len(cs))
-		for i, c := range cs {
-			events[i] = s.auditEvent(p, ri, AuditEvent{Action: "consent.search", ObjectType: "consent", ObjectID: c.ID, PatientID: c.PatientID})
-		}
-		if err := s.auditor.RecordAll(ctx, events); err != nil {
-			return nil, 0, err
-		}
+	events := make([]AuditEvent, len(cs))
+	for i, c := range cs {
+		events[i] = AuditEvent{Action: "consent.search", ObjectType: "consent", ObjectID: c.ID, PatientID: c.PatientID}
 	}
-	return cs, total, nil
+	return cs, total, s.auditAll(ctx, p, ri, events)
 }
 
 // PseudonymousPatient is the ERN-tier view of a patient. Today only those who see the patient

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"net/url"
 	"slices"
@@ -266,39 +265,15 @@ func (d *driver) fhirSample(ctx context.Context) ([]byte, error) {
 // runFHIRBare serves body as a FHIR Patient from a bare net/http handler in this process and
 // drives it like fhir-read: the ceiling of a read on this machine.
 func runFHIRBare(ctx context.Context, cfg config, body []byte) (*result, error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return nil, err
-	}
-	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+	r, err := runBare(ctx, cfg, "fhir-bare", "/fhir/Patient/bare",
+		map[string]string{"Authorization": "Bearer x", "Accept": "application/fhir+json"},
+		func(w http.ResponseWriter) {
 			w.Header().Set("Content-Type", "application/fhir+json; charset=utf-8")
 			w.Header().Set("ETag", `W/"1"`)
 			w.Write(body)
-		}),
-		ReadHeaderTimeout: 10 * time.Second,
+		})
+	if r != nil {
+		r.note = fmt.Sprintf("bare net/http handler in this process serving the same %d-byte Patient", len(body))
 	}
-	errc := make(chan error, 1)
-	go func() { errc <- srv.Serve(ln) }()
-	defer func() {
-		srv.Close()
-		<-errc
-	}()
-	u := "http://" + ln.Addr().String() + "/fhir/Patient/bare"
-	l := &load{clients: cfg.clients, warmup: cfg.warmup, duration: cfg.duration, timeout: cfg.timeout, want: http.StatusOK,
-		request: func(ctx context.Context, _ int) (*http.Request, error) {
-			req, err := http.NewRequestWithContext(ctx, http.MethodGet, u, nil)
-			if err == nil {
-				req.Header.Set("Authorization", "Bearer x")
-				req.Header.Set("Accept", "application/fhir+json")
-			}
-			return req, err
-		}}
-	var meter cpuMeter
-	l.atWindow = func() { meter.start(ctx) }
-	r := l.run(ctx, "fhir-bare")
-	r.inProcess = true
-	meter.stop(ctx, r)
-	r.note = fmt.Sprintf("bare net/http handler in this process serving the same %d-byte Patient", len(body))
-	return r, nil
+	return r, err
 }

@@ -346,15 +346,25 @@ func (d *driver) close(ctx context.Context) {
 // runBaseline serves 200 "ok" from a bare net/http handler on loopback, in this process, and
 // drives it like the healthz scenario: the most this machine's HTTP stack gives.
 func runBaseline(ctx context.Context, cfg config) (*result, error) {
+	r, err := runBare(ctx, cfg, "bare", "/healthz", nil, func(w http.ResponseWriter) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Write([]byte("ok\n"))
+	})
+	if r != nil {
+		r.note = "bare net/http handler in this process"
+	}
+	return r, err
+}
+
+// runBare serves answer from a bare net/http handler on loopback, in this process, and drives
+// it with GET path carrying headers, under the name given.
+func runBare(ctx context.Context, cfg config, name, path string, headers map[string]string, answer func(w http.ResponseWriter)) (*result, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
 	srv := &http.Server{
-		Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
-			w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-			w.Write([]byte("ok\n"))
-		}),
+		Handler:           http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { answer(w) }),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	errc := make(chan error, 1)
@@ -363,16 +373,21 @@ func runBaseline(ctx context.Context, cfg config) (*result, error) {
 		srv.Close()
 		<-errc
 	}()
-	url := "http://" + ln.Addr().String() + "/healthz"
+	url := "http://" + ln.Addr().String() + path
 	l := &load{clients: cfg.clients, warmup: cfg.warmup, duration: cfg.duration, timeout: cfg.timeout, want: http.StatusOK,
 		request: func(ctx context.Context, _ int) (*http.Request, error) {
-			return http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+			for k, v := range headers {
+				if err == nil {
+					req.Header.Set(k, v)
+				}
+			}
+			return req, err
 		}}
 	var meter cpuMeter
 	l.atWindow = func() { meter.start(ctx) }
-	r := l.run(ctx, "bare")
+	r := l.run(ctx, name)
 	r.inProcess = true
 	meter.stop(ctx, r)
-	r.note = "bare net/http handler in this process"
 	return r, nil
 }
