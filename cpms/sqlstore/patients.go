@@ -35,12 +35,12 @@ func consentStatus(c cpms.Consent) string {
 // centre and ERN.
 func (s *Store) CreatePatient(ctx context.Context, p cpms.Patient) (cpms.Patient, error) {
 	err := s.db.InTx(ctx, func(tx *sqldb.Tx) error {
-		// Everything that does not need the number is written first, under a provisional CPMS
-		// ID. The number comes last: the upsert locks the sequence row until the transaction
-		// ends, so concurrent enrolments at the same centre and ERN queue there, on every
-		// process, and hold it only for the last two statements and the commit. A rolled-back
-		// enrolment leaves no gap.
-		if err := insertPatient(ctx, tx, p, "pending:"+p.ID); err != nil {
+		// Everything that does not need the number is written first (the references to the
+		// patient row are checked at commit). The number comes last: the upsert locks the
+		// sequence row until the transaction ends, so concurrent enrolments at the same centre
+		// and ERN queue there, on every process, and hold it only for the patient's two rows
+		// and the commit. A rolled-back enrolment leaves no gap.
+		if err := insertIdentifiers(ctx, tx, p); err != nil {
 			return err
 		}
 		for i, c := range p.Consents {
@@ -61,7 +61,13 @@ func (s *Store) CreatePatient(ctx context.Context, p cpms.Patient) (cpms.Patient
 		if err != nil {
 			return err
 		}
-		if _, err := tx.Exec(ctx, `UPDATE patients SET cpms_id = ?, seq = ?, data = ? WHERE id = ?`, p.CPMSID, p.Seq, data, p.ID); err != nil {
+		_, err = tx.Exec(ctx, `INSERT INTO patients (id, cpms_id, ern, centre, seq, family_norm, given_norm, label_norm,
+			gender, birth_date, enrolled_on, clinician_id, frozen, consent_care, consent_registry, version, updated_at, data)
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			p.ID, p.CPMSID, p.ERN, p.Centre, p.Seq, cpms.NormalizeName(p.LastName), cpms.NormalizeName(p.FirstName),
+			cpms.NormalizeName(p.RecordLabel), string(p.Gender), string(p.BirthDate), string(p.EnrolledOn), p.Clinician.ID,
+			p.Frozen, p.ConsentStatus(cpms.ConsentCare), p.ConsentStatus(cpms.ConsentRegistry), p.Version, ts(p.UpdatedAt), data)
+		if err != nil {
 			return err
 		}
 		_, err = tx.Exec(ctx, `INSERT INTO patient_versions (patient_id, version, updated_at, data) VALUES (?, ?, ?, ?)`,
@@ -77,18 +83,8 @@ func (s *Store) CreatePatient(ctx context.Context, p cpms.Patient) (cpms.Patient
 	return p, wrap("create patient", err)
 }
 
-// insertPatient inserts the current row of a new patient under a provisional CPMS ID, and its
-// local identifiers.
-func insertPatient(ctx context.Context, tx *sqldb.Tx, p cpms.Patient, cpmsID string) error {
-	_, err := tx.Exec(ctx, `INSERT INTO patients (id, cpms_id, ern, centre, seq, family_norm, given_norm, label_norm,
-		gender, birth_date, enrolled_on, clinician_id, frozen, consent_care, consent_registry, version, updated_at, data)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		p.ID, cpmsID, p.ERN, p.Centre, 0, cpms.NormalizeName(p.LastName), cpms.NormalizeName(p.FirstName),
-		cpms.NormalizeName(p.RecordLabel), string(p.Gender), string(p.BirthDate), string(p.EnrolledOn), p.Clinician.ID,
-		p.Frozen, p.ConsentStatus(cpms.ConsentCare), p.ConsentStatus(cpms.ConsentRegistry), p.Version, ts(p.UpdatedAt), "{}")
-	if err != nil {
-		return err
-	}
+// insertIdentifiers stores a new patient's local identifiers.
+func insertIdentifiers(ctx context.Context, tx *sqldb.Tx, p cpms.Patient) error {
 	for _, id := range p.Identifiers {
 		if _, err := tx.Exec(ctx, `INSERT INTO patient_identifiers (ern, system, value, patient_id) VALUES (?, ?, ?, ?)`,
 			p.ERN, id.System, id.Value, p.ID); err != nil {
@@ -102,13 +98,7 @@ func putIdentifiers(ctx context.Context, tx *sqldb.Tx, p cpms.Patient) error {
 	if _, err := tx.Exec(ctx, `DELETE FROM patient_identifiers WHERE patient_id = ?`, p.ID); err != nil {
 		return err
 	}
-	for _, id := range p.Identifiers {
-		if _, err := tx.Exec(ctx, `INSERT INTO patient_identifiers (ern, system, value, patient_id) VALUES (?, ?, ?, ?)`,
-			p.ERN, id.System, id.Value, p.ID); err != nil {
-			return err
-		}
-	}
-	return nil
+	return insertIdentifiers(ctx, tx, p)
 }
 
 // putConsent inserts a consent (prev 0) or replaces the current row of version prev, and keeps

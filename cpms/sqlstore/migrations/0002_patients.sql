@@ -1,7 +1,9 @@
 -- Patients, their consents, the versions of both (FHIR history), the CPMS ID sequences and
 -- transfer requests. Each current row keeps the whole object as JSON in data, and beside it
 -- the columns that searches and sorting need (names folded by the application, dates as
--- YYYY-MM-DD text, which sorts as dates).
+-- YYYY-MM-DD text, which sorts as dates). An enrolment writes its identifiers and consents
+-- before the patient row (which needs the CPMS ID, numbered last): those references are checked
+-- at commit.
 
 CREATE TABLE cpms_id_seq (
 	centre TEXT NOT NULL,
@@ -37,7 +39,7 @@ CREATE TABLE patient_identifiers (
 	ern TEXT NOT NULL,
 	system TEXT NOT NULL,
 	value TEXT NOT NULL,
-	patient_id TEXT NOT NULL REFERENCES patients (id) ON DELETE CASCADE,
+	patient_id TEXT NOT NULL REFERENCES patients (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
 	PRIMARY KEY (ern, system, value)
 );
 
@@ -54,7 +56,7 @@ CREATE TABLE patient_versions (
 
 CREATE TABLE consents (
 	id TEXT PRIMARY KEY,
-	patient_id TEXT NOT NULL REFERENCES patients (id) ON DELETE CASCADE,
+	patient_id TEXT NOT NULL REFERENCES patients (id) ON DELETE CASCADE DEFERRABLE INITIALLY DEFERRED,
 	kind TEXT NOT NULL,
 	status TEXT NOT NULL,
 	answer_date TEXT NOT NULL,
