@@ -29,6 +29,8 @@ type PatientStore interface {
 
 	Consent(ctx context.Context, id string) (Consent, error)
 	ConsentVersions(ctx context.Context, id string) ([]Consent, error) // oldest first
+	// PatientConsentVersions returns every version of every consent of a patient, oldest first.
+	PatientConsentVersions(ctx context.Context, patientID string) ([]Consent, error)
 	SearchConsents(ctx context.Context, f ConsentFilter) ([]Consent, int, error)
 
 	CreateTransfer(ctx context.Context, t Transfer) error // ErrConflict when one is pending for the patient

@@ -571,6 +571,19 @@ func (s *Service) PatientHistory(ctx context.Context, p *Principal, id string, r
 	return vs, s.audit(ctx, p, ri, AuditEvent{Action: "patient.history", ObjectType: "patient", ObjectID: id, PatientID: id})
 }
 
+// ConsentChanges returns every answer a patient's consents have had, oldest first: when each
+// was given, changed or withdrawn, and by whom.
+func (s *Service) ConsentChanges(ctx context.Context, p *Principal, patientID string, ri RequestInfo) ([]Consent, error) {
+	if _, err := s.patient(ctx, p, patientID); err != nil {
+		return nil, err
+	}
+	vs, err := s.store.PatientConsentVersions(ctx, patientID)
+	if err != nil {
+		return nil, s.storeErr(err, "read the consents' history")
+	}
+	return vs, s.audit(ctx, p, ri, AuditEvent{Action: "consent.history", ObjectType: "patient", ObjectID: patientID, PatientID: patientID})
+}
+
 // Consent returns a consent of a patient the principal may see.
 func (s *Service) Consent(ctx context.Context, p *Principal, id string, ri RequestInfo) (Consent, error) {
 	c, err := s.store.Consent(ctx, id)

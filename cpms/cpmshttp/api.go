@@ -145,6 +145,7 @@ func (a *API) routes() chi.Router {
 			r.Get("/patients/{id}", a.h(a.getPatient))
 			r.Put("/patients/{id}", a.h(a.updatePatient))
 			r.Get("/patients/{id}/history", a.h(a.patientHistory))
+			r.Get("/patients/{id}/consent-history", a.h(a.consentHistory))
 			r.Put("/patients/{id}/consents/{kind}", a.h(a.setConsent))
 			r.Post("/patients/{id}/consents/{kind}/withdraw", a.h(a.withdrawConsent))
 			r.Post("/patients/{id}/transfers", a.h(a.requestTransfer))

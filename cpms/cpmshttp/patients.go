@@ -275,6 +275,18 @@ func (a *API) patientHistory(w http.ResponseWriter, r *http.Request) error {
 	return nil
 }
 
+func (a *API) consentHistory(w http.ResponseWriter, r *http.Request) error {
+	vs, err := a.svc.ConsentChanges(r.Context(), principal(r), chi.URLParam(r, "id"), info(r))
+	if err != nil {
+		return err
+	}
+	if vs == nil {
+		vs = []cpms.Consent{}
+	}
+	writeJSON(w, http.StatusOK, vs)
+	return nil
+}
+
 type setConsentJSON struct {
 	Given bool      `json:"given"`
 	Date  cpms.Date `json:"date"`

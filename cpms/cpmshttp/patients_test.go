@@ -3,6 +3,7 @@ package cpmshttp_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
@@ -326,6 +327,7 @@ func TestPatientNotFoundOutsideTier(t *testing.T) {
 			{"GET", "/api/patients/" + p.ID, nil},
 			{"PUT", "/api/patients/" + p.ID, map[string]any{"firstName": "X", "lastName": "Y", "gender": "male", "birthDate": "1970-01-01", "version": 1}},
 			{"GET", "/api/patients/" + p.ID + "/history", nil},
+			{"GET", "/api/patients/" + p.ID + "/consent-history", nil},
 			{"PUT", "/api/patients/" + p.ID + "/consents/care", map[string]any{"given": true, "date": today}},
 			{"POST", "/api/patients/" + p.ID + "/consents/care/withdraw", map[string]any{}},
 			{"POST", "/api/patients/" + p.ID + "/transfers", map[string]any{"toCentre": "BG07"}},
@@ -422,6 +424,18 @@ func TestConsentWithdrawalFreezes(t *testing.T) {
 	hp1.call("PUT", base+"research-contact", map[string]any{"given": true, "date": today, "note": "OK"}, 200, &got)
 	if c := got.consent(cpms.ConsentResearch); !c.Given || c.Note != "OK" {
 		t.Errorf("research-contact = %+v", c)
+	}
+	// Every answer is kept: 3 at enrolment, 2 withdrawals, care again, research contact changed.
+	var hist []cpms.Consent
+	hp1.call("GET", "/api/patients/"+p.ID+"/consent-history", nil, 200, &hist)
+	var seen []string
+	for _, c := range hist {
+		seen = append(seen, fmt.Sprintf("%s v%d %s", c.Kind, c.Version, c.Status()))
+	}
+	want := []string{"care v1 yes", "registry v1 yes", "research-contact v1 no", "registry v2 withdrawn",
+		"care v2 withdrawn", "care v3 yes", "research-contact v2 yes"}
+	if strings.Join(seen, ", ") != strings.Join(want, ", ") {
+		t.Errorf("consent history:\n got %v\nwant %v", seen, want)
 	}
 }
 

@@ -392,6 +392,18 @@ func (s *Store) ConsentVersions(ctx context.Context, id string) ([]cpms.Consent,
 	return out, nil
 }
 
+// PatientConsentVersions returns every version of the patient's consents, oldest first.
+func (s *Store) PatientConsentVersions(ctx context.Context, patientID string) ([]cpms.Consent, error) {
+	rows, err := s.db.Query(ctx, `SELECT v.data, p.centre FROM consent_versions v JOIN consents c ON c.id = v.consent_id
+		JOIN patients p ON p.id = c.patient_id WHERE c.patient_id = ? ORDER BY v.updated_at, c.kind, v.version`, patientID)
+	if err != nil {
+		return nil, wrap("read consent versions", err)
+	}
+	defer rows.Close()
+	out, err := scanConsents(rows)
+	return out, wrap("read consent versions", err)
+}
+
 // scanConsents reads rows of (data, centre).
 func scanConsents(rows *sql.Rows) ([]cpms.Consent, error) {
 	var out []cpms.Consent

@@ -10,7 +10,8 @@
 //      (descending, then ascending), and opens the patient from the list;
 //   3. withdraws the consent for care, confirming the dialog that says it
 //      freezes the patient: the details say "Frozen: consent for care
-//      withdrawn on …" and the list marks the patient frozen; asks for a
+//      withdrawn on …", the history shows the answer changed, and the list
+//      marks the patient frozen; asks for a
 //      transfer of the patient to BG07;
 //   4. bloodnetdpo, data-protection officer at BE10, opens the patient's
 //      access records by CPMS ID and reads who accessed the patient: the
@@ -194,6 +195,9 @@ async function withdrawAndTransfer(page) {
   const text = await banner.innerText();
   check(/^Frozen: consent for care withdrawn on \d{2}\/[A-Z][a-z]{2}\/\d{4}/.test(text), `the banner reads ${JSON.stringify(text)}`);
   check(await page.locator('#consents tr[data-kind="care"][data-status="withdrawn"]').count() === 1, 'the consent for care is not shown withdrawn');
+  run.step = 'reading the withdrawal in the history';
+  const change = page.locator('#history li', { hasText: /^Consent for care: yes .*→ withdrawn on / });
+  await change.first().waitFor({ state: 'visible' });
 
   run.step = 'checking the list marks the patient frozen';
   await page.goto(`${baseURL}/patients?q=${encodeURIComponent(PATIENT.last)}`);

@@ -109,6 +109,14 @@ func testPatients(t *testing.T, s cpms.Store) {
 	if len(cvs) != 2 || cvs[0].Withdrawn || !cvs[1].Withdrawn {
 		t.Errorf("consent versions: %+v", cvs)
 	}
+	all, err := s.PatientConsentVersions(ctx, "pa")
+	must(t, err)
+	var got3 []string
+	for _, c := range all {
+		got3 = append(got3, fmt.Sprintf("%s/%d", c.ID, c.Version))
+	}
+	// The update above kept the consent's time: equal times go by kind, then version.
+	wantDiff(t, "every consent version of the patient, oldest first", []string{"pa-care/1", "pa-care/2", "pa-reg/1"}, got3)
 	cur, err := s.Consent(ctx, "pa-care")
 	must(t, err)
 	if cur.Version != 2 || cur.Status() != "withdrawn" {

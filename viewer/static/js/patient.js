@@ -455,28 +455,53 @@ async function showHistory() {
   const box = byId('history');
   say(byId('history-error'), '');
   let versions;
+  let consents;
   try {
-    const answer = await get(`${base}/history`);
-    versions = Array.isArray(answer) ? answer : [];
+    const [v, c] = await Promise.all([get(`${base}/history`), get(`${base}/consent-history`)]);
+    versions = Array.isArray(v) ? v : [];
+    consents = Array.isArray(c) ? c : [];
   } catch (err) {
     fill(box);
     if (err.status !== 401) say(byId('history-error'), `The history could not be loaded: ${err.message}`);
     return;
   }
-  const rows = versions.map((v, i) => ({ v, changes: i === 0 ? null : changes(versions[i - 1], v) })).reverse();
+  // One timeline, newest first: the record's versions and every answer to a consent.
+  const rows = versions.map((v, i) => ({
+    at: v.updatedAt, by: v.updatedBy, version: String(v.version),
+    what: i === 0 ? 'Enrolled' : changes(versions[i - 1], v),
+  }));
+  const previous = new Map();
+  for (const c of consents) {
+    rows.push({
+      at: c.updatedAt, by: c.updatedBy, version: `${consentLabel(c.kind)} v${c.version}`,
+      what: [consentChange(previous.get(c.id), c)],
+    });
+    previous.set(c.id, c);
+  }
+  rows.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0));
   const cell = (label, ...content) => h('td', { 'data-label': label }, h('div', {}, ...content));
   fill(box, h('table', { class: 'stack history' },
-    h('caption', { class: 'visually-hidden', text: 'Versions of the record, newest first' }),
+    h('caption', { class: 'visually-hidden', text: 'Versions of the record and answers to the consents, newest first' }),
     h('thead', {}, h('tr', {}, ['Version', 'When', 'By', 'What changed'].map((t) => h('th', { scope: 'col', text: t })))),
-    h('tbody', {}, rows.map(({ v, changes: c }) => h('tr', {},
-      cell('Version', String(v.version)),
-      cell('When', timeElement(v.updatedAt, true)),
-      cell('By', v.updatedBy || '—'),
-      cell('What changed', c === null
-        ? 'Enrolled'
-        : c.length === 0
-          ? h('span', { class: 'muted', text: 'A consent' })
-          : h('ul', { class: 'plain' }, c.map((line) => h('li', { text: line })))))))));
+    h('tbody', {}, rows.map((r) => h('tr', {},
+      cell('Version', r.version),
+      cell('When', timeElement(r.at, true)),
+      cell('By', r.by || '—'),
+      cell('What changed', typeof r.what === 'string'
+        ? r.what
+        : r.what.length === 0
+          ? h('span', { class: 'muted', text: 'Frozen state' })
+          : h('ul', { class: 'plain' }, r.what.map((line) => h('li', { text: line })))))))));
+}
+
+// consentChange says what one answer to a consent changed from the one before it.
+function consentChange(before, c) {
+  const answer = (x) => {
+    const s = consentStatus(x);
+    const on = s === 'withdrawn' ? ` on ${formatDay(x.withdrawnOn)}` : ` (answered ${formatDay(x.date)})`;
+    return `${s}${on}${x.note ? `, “${x.note}”` : ''}`;
+  };
+  return before ? `${consentLabel(c.kind)}: ${answer(before)} → ${answer(c)}` : `${consentLabel(c.kind)}: ${answer(c)}`;
 }
 
 function changes(a, b) {
