@@ -649,14 +649,17 @@ func (s *Store) SearchPatients(ctx context.Context, f cpms.PatientFilter) ([]cpm
 		c.add("frozen = ?", *f.Frozen)
 	}
 	where := c.where()
-	total := 0
-	if f.Total {
-		if err := s.db.QueryRow(ctx, "SELECT COUNT(*) FROM patients"+where, c.args...).Scan(&total); err != nil {
-			return nil, 0, wrap("count patients", err)
-		}
+	count := func() (int, error) {
+		var n int
+		err := s.db.QueryRow(ctx, "SELECT COUNT(*) FROM patients"+where, c.args...).Scan(&n)
+		return n, wrap("count patients", err)
 	}
 	if f.Limit <= 0 {
-		return nil, total, nil
+		if !f.Total {
+			return nil, 0, nil
+		}
+		n, err := count()
+		return nil, n, err
 	}
 	order, err := orderBy(f.Sort, patientSortCols, "id")
 	if err != nil {
@@ -684,7 +687,23 @@ func (s *Store) SearchPatients(ctx context.Context, f cpms.PatientFilter) ([]cpm
 		return nil, 0, wrap("search patients", err)
 	}
 	rows.Close()
+	total, err := pageTotal(f.Total, len(out), f.Limit, f.Offset, count)
+	if err != nil {
+		return nil, 0, err
+	}
 	return out, total, wrap("search patients", withConsents(ctx, s.db, out))
+}
+
+// pageTotal is how many rows match in all: known without counting when a page came back short
+// (most searches for a name or an identifier fit in one page), counted otherwise.
+func pageTotal(want bool, got, limit, offset int, count func() (int, error)) (int, error) {
+	switch {
+	case !want:
+		return 0, nil
+	case got < limit && (got > 0 || offset <= 0):
+		return max(offset, 0) + got, nil
+	}
+	return count()
 }
 
 var consentSortCols = map[string]string{
@@ -708,14 +727,17 @@ func (s *Store) SearchConsents(ctx context.Context, f cpms.ConsentFilter) ([]cpm
 	c.in("c.status", f.Status)
 	c.dates("c.answer_date", f.Date, true)
 	where := c.where()
-	total := 0
-	if f.Total {
-		if err := s.db.QueryRow(ctx, "SELECT COUNT(*)"+from+where, c.args...).Scan(&total); err != nil {
-			return nil, 0, wrap("count consents", err)
-		}
+	count := func() (int, error) {
+		var n int
+		err := s.db.QueryRow(ctx, "SELECT COUNT(*)"+from+where, c.args...).Scan(&n)
+		return n, wrap("count consents", err)
 	}
 	if f.Limit <= 0 {
-		return nil, total, nil
+		if !f.Total {
+			return nil, 0, nil
+		}
+		n, err := count()
+		return nil, n, err
 	}
 	order, err := orderBy(f.Sort, consentSortCols, "c.id")
 	if err != nil {
@@ -728,5 +750,10 @@ func (s *Store) SearchConsents(ctx context.Context, f cpms.ConsentFilter) ([]cpm
 	}
 	defer rows.Close()
 	out, err := scanConsents(rows)
-	return out, total, wrap("search consents", err)
+	if err != nil {
+		return nil, 0, wrap("search consents", err)
+	}
+	rows.Close()
+	total, err := pageTotal(f.Total, len(out), f.Limit, f.Offset, count)
+	return out, total, err
 }

@@ -256,6 +256,11 @@ func testPatientSearch(t *testing.T, s cpms.Store) {
 		pages = append(pages, ids(got))
 	}
 	wantDiff(t, "pages by last name", [][]string{{"p5", "p3"}, {"p1", "p2"}, {"p4"}}, pages)
+	// Past the end: no rows, and still the total.
+	f.Offset = 10
+	if got, total, err := s.SearchPatients(ctx, f); err != nil || len(got) != 0 || total != 5 {
+		t.Errorf("page past the end: %d rows, total %d, %v", len(got), total, err)
+	}
 	got, _, err := s.SearchPatients(ctx, cpms.PatientFilter{Sort: []cpms.SortKey{{Field: "birthDate", Desc: true}, {Field: "firstName"}}, Limit: 10})
 	must(t, err)
 	wantDiff(t, "by birth date descending then first name", []string{"p4", "p3", "p2", "p1", "p5"}, ids(got))
