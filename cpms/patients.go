@@ -327,10 +327,10 @@ func (s *Service) visibility(p *Principal) *Visibility {
 	return v
 }
 
-// CanSeeIdentified reports whether p may see pat's identity (the centre tier): the responsible
+// canSeeIdentified reports whether p may see pat's identity (the centre tier): the responsible
 // clinician, their assistants acting for them, the centre's clinical users when the deployment
 // shows patients to the whole centre, and the centre's hospital system.
-func (s *Service) CanSeeIdentified(p *Principal, pat *Patient) bool {
+func (s *Service) canSeeIdentified(p *Principal, pat *Patient) bool {
 	v := s.visibility(p)
 	if v == nil {
 		return true
@@ -349,7 +349,7 @@ func (s *Service) patient(ctx context.Context, p *Principal, id string) (Patient
 	} else if err != nil {
 		return Patient{}, s.storeErr(err, "read the patient")
 	}
-	if !s.CanSeeIdentified(p, &pat) {
+	if !s.canSeeIdentified(p, &pat) {
 		return Patient{}, PatientNotFound
 	}
 	return pat, nil
@@ -461,6 +461,12 @@ func (s *Service) SetConsent(ctx context.Context, p *Principal, patientID string
 	if err != nil {
 		return Patient{}, Consent{}, err
 	}
+	return s.setConsent(ctx, p, cur, a, ifVersion, ri)
+}
+
+// setConsent is SetConsent on a patient already read for p.
+func (s *Service) setConsent(ctx context.Context, p *Principal, cur Patient, a ConsentAnswer, ifVersion int, ri RequestInfo) (Patient, Consent, error) {
+	patientID := cur.ID
 	now := s.Now()
 	var v Validation
 	f := "consents." + string(a.Kind)
@@ -555,7 +561,7 @@ func (s *Service) WithdrawConsent(ctx context.Context, p *Principal, patientID s
 	if !ok || !c.InForce() {
 		return Patient{}, Consent{}, Errorf(KindConflict, "there is no consent of this kind in force to withdraw")
 	}
-	return s.SetConsent(ctx, p, patientID, ConsentAnswer{ID: c.ID, Kind: k, Given: true, Date: c.Date, Note: c.Note,
+	return s.setConsent(ctx, p, cur, ConsentAnswer{ID: c.ID, Kind: k, Given: true, Date: c.Date, Note: c.Note,
 		Withdrawn: true, WithdrawnOn: on}, c.Version, ri)
 }
 
@@ -624,17 +630,6 @@ func (s *Service) SearchConsents(ctx context.Context, p *Principal, f ConsentFil
 		events[i] = AuditEvent{Action: "consent.search", ObjectType: "consent", ObjectID: c.ID, PatientID: c.PatientID}
 	}
 	return cs, total, s.auditAll(ctx, p, ri, events)
-}
-
-// PseudonymousPatient is the ERN-tier view of a patient. Today only those who see the patient
-// identified get it through here; panels add their members.
-func (s *Service) PseudonymousPatient(ctx context.Context, p *Principal, id string, ri RequestInfo) (PseudonymousPatient, error) {
-	pat, err := s.patient(ctx, p, id)
-	if err != nil {
-		return PseudonymousPatient{}, err
-	}
-	return Pseudonymise(pat, s.Now()), s.audit(ctx, p, ri, AuditEvent{Action: "patient.read-pseudonymised",
-		ObjectType: "patient", ObjectID: pat.ID, PatientID: pat.ID})
 }
 
 // PatientAccessLog is the audit trail of one patient (by ID or CPMS ID): who accessed it, when,

@@ -648,27 +648,13 @@ func (s *Store) SearchPatients(ctx context.Context, f cpms.PatientFilter) ([]cpm
 	if f.Frozen != nil {
 		c.add("frozen = ?", *f.Frozen)
 	}
-	where := c.where()
-	count := func() (int, error) {
-		var n int
-		err := s.db.QueryRow(ctx, "SELECT COUNT(*) FROM patients"+where, c.args...).Scan(&n)
-		return n, wrap("count patients", err)
-	}
-	if f.Limit <= 0 {
-		if !f.Total {
-			return nil, 0, nil
-		}
-		n, err := count()
-		return nil, n, err
-	}
-	order, err := orderBy(f.Sort, patientSortCols, "id")
+	rows, count, err := s.searchPage(ctx, "data", " FROM patients", c, f.Sort, patientSortCols, "id", f.Limit, f.Offset, "patients")
 	if err != nil {
 		return nil, 0, err
 	}
-	args := append(append([]any(nil), c.args...), f.Limit, max(f.Offset, 0))
-	rows, err := s.db.Query(ctx, "SELECT data FROM patients"+where+order+" LIMIT ? OFFSET ?", args...)
-	if err != nil {
-		return nil, 0, wrap("search patients", err)
+	if rows == nil {
+		total, err := pageTotal(f.Total, 0, f.Limit, f.Offset, count)
+		return nil, total, err
 	}
 	defer rows.Close()
 	var out []cpms.Patient
@@ -692,6 +678,32 @@ func (s *Store) SearchPatients(ctx context.Context, f cpms.PatientFilter) ([]cpm
 		return nil, 0, err
 	}
 	return out, total, wrap("search patients", withConsents(ctx, s.db, out))
+}
+
+// searchPage runs one page of a search (SELECT sel, from, the conditions, sorted, LIMIT and
+// OFFSET) and returns its rows, and a counter of every match for pageTotal. Without a limit it
+// runs nothing and returns no rows.
+func (s *Store) searchPage(ctx context.Context, sel, from string, c cond, sort []cpms.SortKey, cols map[string]string,
+	tiebreak string, limit, offset int, what string) (*sql.Rows, func() (int, error), error) {
+	where := c.where()
+	count := func() (int, error) {
+		var n int
+		err := s.db.QueryRow(ctx, "SELECT COUNT(*)"+from+where, c.args...).Scan(&n)
+		return n, wrap("count "+what, err)
+	}
+	if limit <= 0 {
+		return nil, count, nil
+	}
+	order, err := orderBy(sort, cols, tiebreak)
+	if err != nil {
+		return nil, nil, err
+	}
+	args := append(append([]any(nil), c.args...), limit, max(offset, 0))
+	rows, err := s.db.Query(ctx, "SELECT "+sel+from+where+order+" LIMIT ? OFFSET ?", args...)
+	if err != nil {
+		return nil, nil, wrap("search "+what, err)
+	}
+	return rows, count, nil
 }
 
 // pageTotal is how many rows match in all: known without counting when a page came back short
@@ -726,27 +738,13 @@ func (s *Store) SearchConsents(ctx context.Context, f cpms.ConsentFilter) ([]cpm
 	}
 	c.in("c.status", f.Status)
 	c.dates("c.answer_date", f.Date, true)
-	where := c.where()
-	count := func() (int, error) {
-		var n int
-		err := s.db.QueryRow(ctx, "SELECT COUNT(*)"+from+where, c.args...).Scan(&n)
-		return n, wrap("count consents", err)
-	}
-	if f.Limit <= 0 {
-		if !f.Total {
-			return nil, 0, nil
-		}
-		n, err := count()
-		return nil, n, err
-	}
-	order, err := orderBy(f.Sort, consentSortCols, "c.id")
+	rows, count, err := s.searchPage(ctx, "c.data, p.centre", from, c, f.Sort, consentSortCols, "c.id", f.Limit, f.Offset, "consents")
 	if err != nil {
 		return nil, 0, err
 	}
-	args := append(append([]any(nil), c.args...), f.Limit, max(f.Offset, 0))
-	rows, err := s.db.Query(ctx, "SELECT c.data, p.centre"+from+where+order+" LIMIT ? OFFSET ?", args...)
-	if err != nil {
-		return nil, 0, wrap("search consents", err)
+	if rows == nil {
+		total, err := pageTotal(f.Total, 0, f.Limit, f.Offset, count)
+		return nil, total, err
 	}
 	defer rows.Close()
 	out, err := scanConsents(rows)
