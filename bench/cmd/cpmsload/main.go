@@ -8,6 +8,7 @@
 //	me         GET /api/me with a bearer token: token lookup and user load on every request
 //	dashboard  GET /api/dashboard with a session cookie: session lookup and user load
 //	login      POST /api/login, a few sign-ins one after another (argon2id-bound and throttled)
+//	floor      GET /floor of cpmsfloor (bench/cmd/cpmsfloor): the store and audit trail alone
 //
 // With -baseline it first starts, inside cpmsload itself, a bare net/http server on loopback
 // that answers 200 "ok" and runs the healthz scenario against it: the machine's ceiling, to
@@ -52,7 +53,7 @@ func main() {
 // maxErrorRate is the share of failed requests above which the run fails.
 const maxErrorRate = 0.01
 
-var allScenarios = []string{"healthz", "me", "dashboard", "login", "fhir-create", "fhir-read", "fhir-family", "fhir-identifier"}
+var allScenarios = []string{"healthz", "me", "dashboard", "login", "floor", "fhir-create", "fhir-read", "fhir-family", "fhir-identifier"}
 
 type config struct {
 	base          string

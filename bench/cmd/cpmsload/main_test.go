@@ -54,6 +54,8 @@ func (f *fakeServer) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	switch r.Method + " " + r.URL.Path {
 	case "GET /healthz":
 		fmt.Fprintln(w, "ok")
+	case "GET /floor":
+		fmt.Fprintln(w, `{"id":"p"}`)
 	case "GET /metrics":
 		fmt.Fprintln(w, "# HELP process_cpu_seconds_total Total user and system CPU time spent in seconds.")
 		fmt.Fprintln(w, "process_cpu_seconds_total 1.5")
@@ -179,6 +181,14 @@ func TestRunAllScenarios(t *testing.T) {
 	// Two sessions for the dashboard, three timed sign-ins; every session is signed out.
 	if f.logins != 5 || f.logouts != 5 {
 		t.Errorf("%d sign-ins and %d sign-outs, want 5 and 5", f.logins, f.logouts)
+	}
+}
+
+func TestFloorScenario(t *testing.T) {
+	f := &fakeServer{throttle: 10, meStatus: http.StatusOK}
+	code, out := runAgainst(t, f, "-scenarios", "floor")
+	if code != 0 || !strings.Contains(out, "\nfloor ") || !strings.Contains(out, "errors 0 ") {
+		t.Fatalf("exit %d:\n%s", code, out)
 	}
 }
 

@@ -195,6 +195,8 @@ func (d *driver) load(name string) *load {
 	switch name {
 	case "healthz":
 		l.request = func(ctx context.Context, _ int) (*http.Request, error) { return get(ctx, "/healthz") }
+	case "floor":
+		l.request = func(ctx context.Context, _ int) (*http.Request, error) { return get(ctx, "/floor") }
 	case "me":
 		l.request = func(ctx context.Context, _ int) (*http.Request, error) {
 			req, err := get(ctx, "/api/me")
