@@ -569,18 +569,27 @@ var patientSortCols = map[string]string{
 }
 
 func orderBy(keys []cpms.SortKey, cols map[string]string, tiebreak string) (string, error) {
-	var parts []string
+	var (
+		parts []string
+		seen  = map[string]bool{}
+	)
 	for _, k := range keys {
 		col, ok := cols[k.Field]
 		if !ok {
 			return "", &cpms.Error{Kind: cpms.KindInvalid, Msg: "cannot sort by " + k.Field}
 		}
+		if seen[col] { // a later key on the same column cannot change the order
+			continue
+		}
+		seen[col] = true
 		if k.Desc {
 			col += " DESC"
 		}
 		parts = append(parts, col)
 	}
-	parts = append(parts, tiebreak)
+	if !seen[tiebreak] {
+		parts = append(parts, tiebreak)
+	}
 	return " ORDER BY " + strings.Join(parts, ", "), nil
 }
 
