@@ -12,6 +12,8 @@ import (
 
 	"github.com/ern-cpms/cpms/cpms"
 	"github.com/ern-cpms/cpms/cpms/sqlstore"
+	"github.com/ern-cpms/cpms/dicomweb"
+	"github.com/ern-cpms/cpms/dicomweb/sqlindex"
 	"github.com/ern-cpms/cpms/internal/blob"
 	"github.com/ern-cpms/cpms/internal/sqldb"
 )
@@ -65,6 +67,7 @@ type backend struct {
 	blobs   blob.Store
 	auditor *cpms.Auditor
 	svc     *cpms.Service
+	images  *dicomweb.Store
 }
 
 func (b *backend) Close() {
@@ -102,6 +105,10 @@ func (s *storageFlags) open(ctx context.Context, o backendOptions) (*backend, er
 	if err != nil {
 		return nil, err
 	}
+	imageIndex, err := sqlindex.New(ctx, b.db)
+	if err != nil {
+		return nil, err
+	}
 	b.blobs, err = blob.Open(ctx, blob.Config{URL: *s.blobURL, DefaultDir: filepath.Join(*s.data, "blobs")})
 	if err != nil {
 		return nil, err
@@ -119,6 +126,10 @@ func (s *storageFlags) open(ctx context.Context, o backendOptions) (*backend, er
 	b.auditor = cpms.NewAuditor(cpms.AuditorConfig{Store: b.store, Logger: o.log})
 	b.svc, err = cpms.NewService(cpms.Config{Store: b.store, Auditor: b.auditor, Logger: o.log, Demo: o.demo, MasterSecret: master,
 		PatientVisibility: *s.visibility})
+	if err != nil {
+		return nil, err
+	}
+	b.images, err = dicomweb.New(dicomweb.Config{Index: imageIndex, Blobs: b.blobs, Domain: b.svc, Logger: o.log})
 	if err != nil {
 		return nil, err
 	}

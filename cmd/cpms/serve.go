@@ -20,6 +20,7 @@ import (
 
 	"github.com/ern-cpms/cpms/cpms"
 	"github.com/ern-cpms/cpms/cpms/cpmshttp"
+	"github.com/ern-cpms/cpms/dicomweb/dicomwebhttp"
 	"github.com/ern-cpms/cpms/fhir/fhirhttp"
 	"github.com/ern-cpms/cpms/internal/auth/oidc"
 	"github.com/ern-cpms/cpms/viewer"
@@ -166,7 +167,12 @@ func runServer(ctx context.Context, sf *serveFlags, log *slog.Logger, stdout io.
 	if err != nil {
 		return err
 	}
-	authn.Errors = map[string]func(http.ResponseWriter, *http.Request, error){fhirhttp.Prefix: fhirhttp.WriteOutcome}
+	dicomAPI, err := dicomwebhttp.New(dicomwebhttp.Config{Store: b.images, Logger: log, BaseURL: public})
+	if err != nil {
+		return err
+	}
+	authn.Errors = map[string]func(http.ResponseWriter, *http.Request, error){fhirhttp.Prefix: fhirhttp.WriteOutcome,
+		dicomwebhttp.Prefix: dicomwebhttp.WriteError}
 	ui, err := viewer.New(viewer.Config{Logger: log, ProductName: "CPMS", Version: buildVersion()})
 	if err != nil {
 		return err
@@ -176,6 +182,7 @@ func runServer(ctx context.Context, sf *serveFlags, log *slog.Logger, stdout io.
 	app.Handle("/api/", withTimeout(30*time.Second, api))
 	app.Handle("/fhir", withTimeout(30*time.Second, fhirAPI))
 	app.Handle("/fhir/", withTimeout(30*time.Second, fhirAPI))
+	app.Handle("/dicomweb/", dicomAPI) // no overall timeout: studies are large; reads and writes stream
 	app.Handle("/", ui)
 
 	root := http.NewServeMux()

@@ -1,0 +1,400 @@
+package dicomweb
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ern-cpms/cpms/cpms"
+	"github.com/ern-cpms/cpms/dicomweb/dcm"
+	"github.com/ern-cpms/cpms/internal/blob"
+)
+
+// Domain is what the store needs from the workflow core: who may use a scope, the audit
+// trail, and which patient a study belongs to. *cpms.Service implements it.
+type Domain interface {
+	ImageAccess(ctx context.Context, p *cpms.Principal, kind, id string, ri cpms.RequestInfo) error
+	AuditImages(ctx context.Context, p *cpms.Principal, ri cpms.RequestInfo, events []cpms.AuditEvent) error
+	PatientForImages(ctx context.Context, centre, issuer, pid string) (string, error)
+}
+
+// Config configures a Store.
+type Config struct {
+	Index  Index
+	Blobs  blob.Store
+	Domain Domain
+	Logger *slog.Logger
+	// MaxInstance is the largest instance accepted, in bytes (default 2 GiB).
+	MaxInstance int64
+	Clock       func() time.Time
+}
+
+// Store is the DICOMweb image store: scopes of studies, instances in the blob store, their
+// attributes in the index.
+type Store struct {
+	cfg Config
+	log *slog.Logger
+}
+
+// DefaultMaxInstance is the default largest instance.
+const DefaultMaxInstance = 2 << 30
+
+// New returns a Store.
+func New(cfg Config) (*Store, error) {
+	if cfg.Index == nil || cfg.Blobs == nil || cfg.Domain == nil {
+		return nil, errors.New("dicomweb: the index, the blob store and the domain are required")
+	}
+	if cfg.MaxInstance <= 0 {
+		cfg.MaxInstance = DefaultMaxInstance
+	}
+	if cfg.Clock == nil {
+		cfg.Clock = time.Now
+	}
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	return &Store{cfg: cfg, log: log}, nil
+}
+
+// Access checks that p may use scope; the error is a cpms error (not found for a scope p may
+// not see).
+func (s *Store) Access(ctx context.Context, p *cpms.Principal, scope Scope, ri cpms.RequestInfo) error {
+	return s.cfg.Domain.ImageAccess(ctx, p, scope.Kind, scope.ID, ri)
+}
+
+// Outcome is the result of storing one instance.
+type Outcome struct {
+	SOPClassUID    string
+	SOPInstanceUID string
+	StudyUID       string
+	SeriesUID      string
+	// Failed is set for an instance that was not stored, with the failure reason.
+	Failed  bool
+	Reason  uint16
+	Message string
+	// Warning is set for an instance stored (or already held) with a remark: the duplicate of
+	// an instance the scope holds with the same content.
+	Warning string
+	// Record is the stored record (for a success).
+	Record InstanceRecord
+}
+
+// StoreInstance stores one Part 10 instance read from r in scope. study, when not empty, is the
+// study the request was addressed to: an instance of another study is refused. The instance is
+// inspected while it streams to the blob store; nothing is kept unless the instance is
+// accepted and indexed. Failures of the instance itself are reported in the Outcome; an error
+// means the store could not work (storage unavailable, the request cancelled).
+func (s *Store) StoreInstance(ctx context.Context, scope Scope, study string, r io.Reader) (Outcome, error) {
+	key := "dicom/" + scope.Kind + "/" + scope.ID + "/" + newKey()
+	pr, pw := io.Pipe()
+	type inspected struct {
+		inst *dcm.Instance
+		err  error
+	}
+	done := make(chan inspected, 1)
+	go func() {
+		inst, err := safeInspect(pr, dcm.Limits{MaxSize: s.cfg.MaxInstance})
+		if err != nil {
+			pr.CloseWithError(err) // stops the copy to the blob store
+		} else {
+			io.Copy(io.Discard, pr) // nothing follows a complete instance, but drain anyway
+		}
+		done <- inspected{inst, err}
+	}()
+	info, putErr := s.cfg.Blobs.Put(ctx, key, io.TeeReader(r, pw), blob.PutOptions{ContentType: "application/dicom"})
+	pw.CloseWithError(putErr) // nil: EOF for the inspector
+	res := <-done
+	var ref *dcm.Refusal
+	switch {
+	case errors.As(res.err, &ref):
+		if putErr == nil {
+			s.deleteBlob(key)
+		}
+		io.Copy(io.Discard, r) // the rest of the part, so the next one can be read
+		return Outcome{Failed: true, Reason: ref.Reason, Message: ref.Message}, nil
+	case res.err != nil && putErr == nil:
+		s.deleteBlob(key)
+		return Outcome{Failed: true, Reason: dcm.ReasonProcessingFailure, Message: "the instance could not be read"}, nil
+	case putErr != nil:
+		if ctx.Err() != nil {
+			return Outcome{}, ctx.Err()
+		}
+		return Outcome{}, fmt.Errorf("store the instance: %w", putErr)
+	}
+	inst := res.inst
+	out := Outcome{SOPClassUID: inst.SOPClassUID, SOPInstanceUID: inst.SOPInstanceUID,
+		StudyUID: inst.StudyInstanceUID, SeriesUID: inst.SeriesInstanceUID}
+	if study != "" && inst.StudyInstanceUID != study {
+		s.deleteBlob(key)
+		out.Failed, out.Reason = true, dcm.ReasonDataSetMismatch
+		out.Message = "the instance belongs to another study than the one the request names"
+		return out, nil
+	}
+	rec, err := s.record(ctx, scope, inst, key, info)
+	if err != nil {
+		s.deleteBlob(key)
+		return Outcome{}, err
+	}
+	stored, err := s.cfg.Index.PutInstance(ctx, rec)
+	switch {
+	case errors.Is(err, ErrDuplicate):
+		s.deleteBlob(key)
+		if stored.SHA256 == rec.SHA256 {
+			out.Record, out.Warning = stored, "the scope already holds this instance with the same content"
+			return out, nil
+		}
+		out.Failed, out.Reason = true, dcm.ReasonDuplicateSOP
+		out.Message = "the scope already holds a different instance with this SOP Instance UID"
+		return out, nil
+	case err != nil:
+		s.deleteBlob(key)
+		var c interface{ Conflict() bool }
+		if errors.As(err, &c) && c.Conflict() {
+			out.Failed, out.Reason = true, dcm.ReasonDataSetMismatch
+			out.Message = "the series of this instance belongs to another study in this scope"
+			return out, nil
+		}
+		return Outcome{}, fmt.Errorf("index the instance: %w", err)
+	}
+	out.Record = stored
+	return out, nil
+}
+
+// safeInspect is dcm.Inspect with a last guard: a panic is a refusal, never a crash.
+func safeInspect(r io.Reader, lim dcm.Limits) (inst *dcm.Instance, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			inst, err = nil, &dcm.Refusal{Reason: dcm.ReasonProcessingFailure, Message: "the instance could not be read"}
+		}
+	}()
+	return dcm.Inspect(r, lim)
+}
+
+func (s *Store) deleteBlob(key string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := s.cfg.Blobs.Delete(ctx, key); err != nil {
+		s.log.Warn("dicomweb: could not delete an unused blob", "key", key, "err", err)
+	}
+}
+
+// record builds the index record of an inspected instance.
+func (s *Store) record(ctx context.Context, scope Scope, inst *dcm.Instance, key string, info blob.Info) (InstanceRecord, error) {
+	a := func(t dcm.Tag) string { return strings.Join(inst.Attributes[t], `\`) }
+	layout, err := json.Marshal(Layout{Pixel: inst.Pixel, Bulk: inst.Bulk})
+	if err != nil {
+		return InstanceRecord{}, err
+	}
+	studyJSON, seriesJSON, err := splitLevels(inst.Metadata)
+	if err != nil {
+		return InstanceRecord{}, err
+	}
+	rec := InstanceRecord{
+		Scope: scope, StudyUID: inst.StudyInstanceUID, SeriesUID: inst.SeriesInstanceUID, SOPUID: inst.SOPInstanceUID,
+		SOPClassUID: inst.SOPClassUID, TransferSyntaxUID: inst.TransferSyntaxUID,
+		InstanceNumber: intAttr(a(tagInstanceNumber)), BlobKey: key, Size: info.Size, SHA256: info.SHA256,
+		StoredAt: s.cfg.Clock().UTC(), Metadata: inst.Metadata, Layout: layout,
+		Study: StudyAttrs{
+			PatientName: a(tagPatientName), PatientID: a(tagPatientID), IssuerOfPatientID: a(tagIssuerOfPatientID),
+			PatientBirthDate: a(tagPatientBirthDate), PatientSex: a(tagPatientSex), StudyDate: a(tagStudyDate),
+			StudyTime: a(tagStudyTime), AccessionNumber: a(tagAccessionNumber),
+			ReferringPhysicianName: a(tagReferringPhysicianName), StudyID: a(tagStudyID),
+			StudyDescription: a(tagStudyDescription), JSON: studyJSON,
+		},
+		Series: SeriesAttrs{
+			Modality: a(tagModality), SeriesNumber: intAttr(a(tagSeriesNumber)), SeriesDescription: a(tagSeriesDescription),
+			PerformedProcedureStepStartDate: a(tagPPSStartDate), PerformedProcedureStepStartTime: a(tagPPSStartTime),
+			JSON: seriesJSON,
+		},
+	}
+	if p := inst.Pixel; p != nil {
+		rec.Rows, rec.Columns, rec.NumberOfFrames, rec.BitsAllocated = p.Rows, p.Columns, p.NumberOfFrames, p.BitsAllocated
+	}
+	return rec, nil
+}
+
+func intAttr(v string) *int {
+	if i := strings.IndexByte(v, '\\'); i >= 0 {
+		v = v[:i]
+	}
+	n, err := strconv.Atoi(strings.TrimSpace(v))
+	if err != nil {
+		return nil
+	}
+	return &n
+}
+
+// Layout is what the store keeps of an instance's pixel data and bulk values, to cut frames
+// and bulk data out of the stored bytes without reading them again.
+type Layout struct {
+	Pixel *dcm.Pixel    `json:"pixel,omitempty"`
+	Bulk  []dcm.BulkRef `json:"bulk,omitempty"`
+}
+
+// LayoutOf decodes a record's layout.
+func LayoutOf(rec InstanceRecord) (Layout, error) {
+	var l Layout
+	if len(rec.Layout) == 0 {
+		return l, nil
+	}
+	err := json.Unmarshal(rec.Layout, &l)
+	return l, err
+}
+
+func newKey() string {
+	b := make([]byte, 16)
+	if _, err := rand.Read(b); err != nil {
+		panic(err) // crypto/rand does not fail on supported platforms
+	}
+	return hex.EncodeToString(b)
+}
+
+// AfterStore links the studies of the stored instances to their patients and records one audit
+// event per study. outcomes are those of one request.
+func (s *Store) AfterStore(ctx context.Context, p *cpms.Principal, ri cpms.RequestInfo, scope Scope, outcomes []Outcome) error {
+	type study struct {
+		stored, failed int
+		patient        string
+	}
+	studies := map[string]*study{}
+	var order []string
+	for _, o := range outcomes {
+		uid := o.StudyUID
+		if uid == "" {
+			uid = "-"
+		}
+		st := studies[uid]
+		if st == nil {
+			st = &study{}
+			studies[uid] = st
+			order = append(order, uid)
+		}
+		if o.Failed {
+			st.failed++
+			continue
+		}
+		st.stored++
+		if scope.Kind == ScopeCentres && st.patient == "" {
+			ref, err := s.cfg.Domain.PatientForImages(ctx, scope.ID, o.Record.Study.IssuerOfPatientID, o.Record.Study.PatientID)
+			if err != nil {
+				return err
+			}
+			if ref != "" {
+				if err := s.cfg.Index.LinkStudy(ctx, scope, o.StudyUID, ref); err != nil {
+					return err
+				}
+				st.patient = ref
+			}
+		}
+	}
+	events := make([]cpms.AuditEvent, 0, len(order))
+	for _, uid := range order {
+		st := studies[uid]
+		e := cpms.AuditEvent{Action: "images.store", ObjectType: "study", ObjectID: scope.String() + "/" + uid,
+			PatientID: st.patient, Detail: fmt.Sprintf("%d stored, %d refused", st.stored, st.failed)}
+		if st.stored == 0 {
+			e.Outcome = cpms.OutcomeMinorFailure
+		}
+		events = append(events, e)
+	}
+	return s.cfg.Domain.AuditImages(ctx, p, ri, events)
+}
+
+// Audit records that p read or searched images: one event per study.
+func (s *Store) Audit(ctx context.Context, p *cpms.Principal, ri cpms.RequestInfo, scope Scope, action string, studies []StudyRef) error {
+	if len(studies) == 0 {
+		return nil
+	}
+	events := make([]cpms.AuditEvent, 0, len(studies))
+	seen := map[string]bool{}
+	for _, st := range studies {
+		if seen[st.UID] {
+			continue
+		}
+		seen[st.UID] = true
+		events = append(events, cpms.AuditEvent{Action: action, ObjectType: "study",
+			ObjectID: scope.String() + "/" + st.UID, PatientID: st.PatientRef})
+	}
+	return s.cfg.Domain.AuditImages(ctx, p, ri, events)
+}
+
+// StudyRef names a study in an audit event.
+type StudyRef struct{ UID, PatientRef string }
+
+// Instances returns the instances of a study or series (404 when none).
+func (s *Store) Instances(ctx context.Context, scope Scope, study, series string) ([]InstanceRecord, error) {
+	return s.cfg.Index.Instances(ctx, scope, study, series)
+}
+
+// Instance returns one instance, checking that it belongs to the study and series named.
+func (s *Store) Instance(ctx context.Context, scope Scope, study, series, sop string) (InstanceRecord, error) {
+	rec, err := s.cfg.Index.Instance(ctx, scope, sop)
+	if err != nil {
+		return InstanceRecord{}, err
+	}
+	if (study != "" && rec.StudyUID != study) || (series != "" && rec.SeriesUID != series) {
+		return InstanceRecord{}, ErrNotFound
+	}
+	return rec, nil
+}
+
+// Search runs a QIDO query.
+func (s *Store) Search(ctx context.Context, q Query) (Result, error) {
+	return s.cfg.Index.Search(ctx, q)
+}
+
+// Open opens an instance's stored bytes.
+func (s *Store) Open(ctx context.Context, rec InstanceRecord) (io.ReadCloser, error) {
+	rc, _, err := s.cfg.Blobs.Get(ctx, rec.BlobKey)
+	return rc, err
+}
+
+// OpenRange opens length bytes of an instance from off.
+func (s *Store) OpenRange(ctx context.Context, rec InstanceRecord, off, length int64) (io.ReadCloser, error) {
+	rc, _, err := s.cfg.Blobs.GetRange(ctx, rec.BlobKey, off, length)
+	return rc, err
+}
+
+// DeleteStudy removes a study: its index records first (so nobody finds it any more), then
+// its blobs. It is audited by the caller's edge through AuditImages.
+func (s *Store) DeleteStudy(ctx context.Context, p *cpms.Principal, ri cpms.RequestInfo, scope Scope, study string) (int, error) {
+	patient := ""
+	hits, err := s.cfg.Index.Search(ctx, Query{Scope: scope, Level: LevelStudy, Limit: 1,
+		Matches: []Match{{Attr: AttrStudyInstanceUID, Kind: MatchSingle, Value: study}}})
+	if err != nil {
+		return 0, err
+	}
+	if len(hits.Studies) > 0 {
+		patient = hits.Studies[0].PatientRef
+	}
+	recs, err := s.cfg.Index.DeleteStudy(ctx, scope, study)
+	if err != nil {
+		return 0, err
+	}
+	for _, r := range recs {
+		s.deleteBlob(r.BlobKey)
+	}
+	err = s.cfg.Domain.AuditImages(ctx, p, ri, []cpms.AuditEvent{{Action: "images.delete", ObjectType: "study",
+		ObjectID: scope.String() + "/" + study, PatientID: patient, Detail: fmt.Sprintf("%d instances", len(recs))}})
+	return len(recs), err
+}
+
+// sortedKeys returns m's keys in order.
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	slices.Sort(out)
+	return out
+}
