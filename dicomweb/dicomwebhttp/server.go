@@ -65,6 +65,13 @@ func New(cfg Config) (*Server, error) {
 	s.handle("GET "+sc+"/studies/{study}/series/{series}/instances/{sop}/frames/{frames}", s.frames)
 	s.handle("GET "+sc+"/studies/{study}/series/{series}/instances/{sop}/bulkdata/{path...}", s.bulkdata)
 	s.handle("DELETE "+sc+"/studies/{study}", s.deleteStudy)
+	s.handle("GET "+sc+"/studies/{study}/series/{series}/instances/{sop}/rendered", s.rendered(false))
+	s.handle("GET "+sc+"/studies/{study}/series/{series}/instances/{sop}/frames/{frames}/rendered", s.rendered(false))
+	s.handle("GET "+sc+"/studies/{study}/thumbnail", s.rendered(true))
+	s.handle("GET "+sc+"/studies/{study}/series/{series}/thumbnail", s.rendered(true))
+	s.handle("GET "+sc+"/studies/{study}/series/{series}/instances/{sop}/thumbnail", s.rendered(true))
+	s.handle("GET "+sc+"/studies/{study}/series/{series}/instances/{sop}/frames/{frames}/thumbnail", s.rendered(true))
+	s.handle("GET "+sc+"/wado", s.wadoURI)
 	return s, nil
 }
 

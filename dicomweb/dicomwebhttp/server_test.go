@@ -342,6 +342,7 @@ func TestSamples(t *testing.T) {
 		r := e.stow(scope+"/studies", "pacs", [][]byte{data})
 		switch r.status {
 		case http.StatusOK:
+			checkStored(t, e, filepath.Base(f), data, r)
 		case http.StatusConflict:
 			if !strings.Contains(string(r.body), "00081197") || r.header.Get("Warning") == "" {
 				t.Errorf("%s refused without a reason: %s", filepath.Base(f), r.body)
@@ -353,5 +354,40 @@ func TestSamples(t *testing.T) {
 	}
 	if r := e.do("GET", scope+"/studies", "pacs", nil); r.status != 200 {
 		t.Fatalf("after the samples: %d", r.status)
+	}
+}
+
+// checkStored reads a stored sample back every way and deletes its study, so that the next
+// sample with the same UIDs (the same data set in another transfer syntax) is stored too.
+func checkStored(t *testing.T, e *env, name string, data []byte, stowed resp) {
+	t.Helper()
+	var sr map[string]any
+	json.Unmarshal(stowed.body, &sr)
+	refs, _ := sr["00081199"].(map[string]any)["Value"].([]any)
+	if len(refs) != 1 {
+		t.Errorf("%s: %s", name, stowed.body)
+		return
+	}
+	u, _ := url.Parse(value(refs[0].(map[string]any), "00081190").(string))
+	inst := u.Path
+	study := inst[:strings.Index(inst, "/series/")]
+	r := e.do("GET", inst, "pacs", nil, "Accept", `multipart/related; type="application/dicom"; transfer-syntax=*`)
+	if p := parts(t, r); len(p) != 1 || !bytes.Equal(p[0], data) {
+		t.Errorf("%s: the instance retrieved as stored differs from the one sent", name)
+	}
+	r = e.do("GET", inst, "pacs", nil)
+	if r.status != 200 || len(parts(t, r)) != 1 {
+		t.Errorf("%s: default retrieve: %d %s", name, r.status, r.header.Get("Warning"))
+	}
+	r = e.do("GET", inst+"/metadata", "pacs", nil)
+	if r.status != 200 || len(jsonArray(t, r.body)) != 1 {
+		t.Errorf("%s: metadata: %d", name, r.status)
+	}
+	r = e.do("GET", inst+"/frames/1", "pacs", nil, "Accept", `multipart/related; type="application/octet-stream"; transfer-syntax=*`)
+	if r.status != 200 && r.status != 404 && r.status != 406 {
+		t.Errorf("%s: frame 1: %d %s", name, r.status, r.header.Get("Warning"))
+	}
+	if r := e.do("DELETE", study, "pacs", nil); r.status != 200 {
+		t.Errorf("%s: delete: %d", name, r.status)
 	}
 }
