@@ -36,6 +36,8 @@ type Config struct {
 	// identity of its patients) or VisibilityClinician (only the responsible clinician and
 	// their assistants do).
 	PatientVisibility string
+	// Images is the image store's catalogue (nil: no images).
+	Images ImageCatalog
 }
 
 // Service is the domain's entry point: every edge (HTTP API, CLI, later FHIR, XDS, DICOMweb)

@@ -24,6 +24,8 @@ const ScopeCentres = "centres"
 var (
 	ErrNotFound  = errors.New("dicomweb: not found")
 	ErrDuplicate = errors.New("dicomweb: the scope already holds this SOP instance")
+	// ErrConflict: the instance's series belongs to another study of the scope.
+	ErrConflict = errors.New("dicomweb: the series belongs to another study of the scope")
 )
 
 // InstanceRecord is one stored instance as the index keeps it, with the study- and
@@ -164,6 +166,7 @@ type Query struct {
 
 // StudyHit is a study found by a search, with its computed attributes.
 type StudyHit struct {
+	Scope        Scope
 	StudyUID     string
 	Study        StudyAttrs // of the newest instance stored
 	PatientRef   string     // the linked patient ("" when unlinked)
@@ -214,4 +217,6 @@ type Index interface {
 	LinkStudy(ctx context.Context, scope Scope, studyUID, patientRef string) error
 	// StudiesOfPatient lists the studies linked to a patient, in every scope of the given kind.
 	StudiesOfPatient(ctx context.Context, kind, patientRef string) ([]StudyHit, error)
+	// UnlinkedStudies lists the newest studies of a scope linked to no patient, at most limit.
+	UnlinkedStudies(ctx context.Context, scope Scope, limit int) ([]StudyHit, error)
 }

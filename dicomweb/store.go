@@ -158,8 +158,7 @@ func (s *Store) StoreInstance(ctx context.Context, scope Scope, study string, r 
 		return out, nil
 	case err != nil:
 		s.deleteBlob(key)
-		var c interface{ Conflict() bool }
-		if errors.As(err, &c) && c.Conflict() {
+		if errors.Is(err, ErrConflict) {
 			out.Failed, out.Reason = true, dcm.ReasonDataSetMismatch
 			out.Message = "the series of this instance belongs to another study in this scope"
 			return out, nil

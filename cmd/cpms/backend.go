@@ -125,7 +125,7 @@ func (s *storageFlags) open(ctx context.Context, o backendOptions) (*backend, er
 	}
 	b.auditor = cpms.NewAuditor(cpms.AuditorConfig{Store: b.store, Logger: o.log})
 	b.svc, err = cpms.NewService(cpms.Config{Store: b.store, Auditor: b.auditor, Logger: o.log, Demo: o.demo, MasterSecret: master,
-		PatientVisibility: *s.visibility})
+		PatientVisibility: *s.visibility, Images: dicomweb.Catalog{Index: imageIndex}})
 	if err != nil {
 		return nil, err
 	}

@@ -111,8 +111,8 @@ func TestPatientLink(t *testing.T) {
 		t.Fatal(err)
 	}
 	linked := dicomwebtest.Study(dicomwebtest.UIDRoot(301), 7, 2, 32)
-	unlinked := dicomwebtest.Study(dicomwebtest.UIDRoot(302), 8, 1, 32)
-	if r := e.stow(scope+"/studies", "pacs", append(linked, unlinked...)); r.status != 200 {
+	other8 := dicomwebtest.Study(dicomwebtest.UIDRoot(302), 8, 1, 32)
+	if r := e.stow(scope+"/studies", "pacs", append(linked, other8...)); r.status != 200 {
 		t.Fatalf("STOW: %d %s", r.status, r.body)
 	}
 	events, err := e.st.AuditEvents(ctx, cpms.AuditFilter{PatientID: p.ID, Action: "images.store"})
@@ -122,4 +122,50 @@ func TestPatientLink(t *testing.T) {
 	if r := e.do("GET", scope+"/studies", "pacs", nil); len(jsonArray(t, r.body)) != 2 {
 		t.Errorf("the unlinked study is not listed for the centre: %s", r.body)
 	}
+
+	// The patient's studies; the centre's unlinked ones; a link by hand.
+	hp := signIn(t, e, "bloodnethpuser1")
+	studies, err := e.svc.PatientStudies(ctx, hp, p.ID, cpms.RequestInfo{})
+	if err != nil || len(studies) != 1 || studies[0].StudyUID != dicomwebtest.UIDRoot(301)+".1" || studies[0].Instances != 2 ||
+		studies[0].Scope != "centres/BE10" || len(studies[0].Modalities) != 1 {
+		t.Fatalf("the patient's studies: %+v %v", studies, err)
+	}
+	unlinked, err := e.svc.UnlinkedStudies(ctx, hp, "BE10", cpms.RequestInfo{})
+	if err != nil || len(unlinked) != 1 || unlinked[0].PatientID != "SYN000008" {
+		t.Fatalf("unlinked studies: %+v %v", unlinked, err)
+	}
+	other := signIn(t, e, "bloodnethpuser2")
+	if _, err := e.svc.UnlinkedStudies(ctx, other, "BE10", cpms.RequestInfo{}); cpms.KindOf(err) != cpms.KindNotFound {
+		t.Errorf("another centre's clinician lists BE10's studies: %v", err)
+	}
+	if err := e.svc.LinkStudy(ctx, other, "BE10", unlinked[0].StudyUID, p.ID, cpms.RequestInfo{}); err == nil {
+		t.Error("another centre's clinician linked a study")
+	}
+	if err := e.svc.LinkStudy(ctx, hp, "BE10", "1.2.3.4", p.ID, cpms.RequestInfo{}); cpms.KindOf(err) != cpms.KindNotFound {
+		t.Errorf("linking an unknown study: %v", err)
+	}
+	if err := e.svc.LinkStudy(ctx, hp, "BE10", unlinked[0].StudyUID, p.ID, cpms.RequestInfo{}); err != nil {
+		t.Fatal(err)
+	}
+	if studies, _ := e.svc.PatientStudies(ctx, hp, p.ID, cpms.RequestInfo{}); len(studies) != 2 {
+		t.Errorf("after the link: %d studies", len(studies))
+	}
+	if events, _ := e.st.AuditEvents(ctx, cpms.AuditFilter{PatientID: p.ID, Action: "images.link"}); len(events) != 1 {
+		t.Errorf("the link is not audited: %v", events)
+	}
+}
+
+// signIn is the principal of a demo user (a personal access token's, as the API would have it).
+func signIn(t *testing.T, e *env, username string) *cpms.Principal {
+	t.Helper()
+	ctx := context.Background()
+	tok, _, err := e.svc.CreateToken(ctx, &cpms.Principal{Operator: "test"}, cpms.NewToken{Username: username, Name: "t"}, cpms.RequestInfo{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := e.svc.AuthenticateToken(ctx, tok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
 }

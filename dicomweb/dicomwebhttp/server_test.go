@@ -85,7 +85,12 @@ func newEnv(t *testing.T, eng sqldbtest.Engine, openBlobs func(*testing.T) blob.
 	}
 	aud := cpms.NewAuditor(cpms.AuditorConfig{Store: st})
 	t.Cleanup(aud.Close)
-	svc, err := cpms.NewService(cpms.Config{Store: st, Auditor: aud, Password: cheap, Demo: true})
+	idx, err := sqlindex.New(ctx, db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	svc, err := cpms.NewService(cpms.Config{Store: st, Auditor: aud, Password: cheap, Demo: true,
+		Images: dicomweb.Catalog{Index: idx}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -106,10 +111,6 @@ func newEnv(t *testing.T, eng sqldbtest.Engine, openBlobs func(*testing.T) blob.
 			t.Fatal(err)
 		}
 		e.tokens[name] = tok
-	}
-	idx, err := sqlindex.New(ctx, db)
-	if err != nil {
-		t.Fatal(err)
 	}
 	images, err := dicomweb.New(dicomweb.Config{Index: idx, Blobs: e.blobs, Domain: svc})
 	if err != nil {

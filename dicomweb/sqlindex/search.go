@@ -257,7 +257,7 @@ func (x *Index) Search(ctx context.Context, q dicomweb.Query) (dicomweb.Result, 
 	var err error
 	switch q.Level {
 	case dicomweb.LevelStudy:
-		res.Studies, err = x.searchStudies(ctx, q.Scope, c.and(), args)
+		res.Studies, err = x.searchStudies(ctx, q.Scope, c.and(), orderedByIndex(q), args)
 		n = len(res.Studies)
 		if res.More = n > limit; res.More {
 			res.Studies = res.Studies[:limit]
@@ -297,13 +297,40 @@ func repeatScope(s dicomweb.Scope, n int) []dicomweb.Scope {
 	return out
 }
 
-func (x *Index) searchStudies(ctx context.Context, scope dicomweb.Scope, where string, args []any) ([]dicomweb.StudyHit, error) {
+// orderedByIndex tells whether a study-level query should walk the index of the study order:
+// when it has no condition but on the study date. Otherwise the order is written so that no
+// index serves it: without statistics (SQLite's, PostgreSQL's before its first ANALYZE) the
+// planners would rather walk that index through every study of the scope, filtering, than sort
+// the few studies that a name, an identifier or a UID selects.
+func orderedByIndex(q dicomweb.Query) bool {
+	if q.StudyUID != "" || q.SeriesUID != "" {
+		return false
+	}
+	for _, m := range q.Matches {
+		if m.Attr != dicomweb.AttrStudyDate {
+			return false
+		}
+	}
+	return true
+}
+
+// studySortOrder is studyOrder that no index serves.
+const studySortOrder = ` ORDER BY s.study_date || '' DESC, s.study_time_norm || '' DESC, s.study_uid || ''`
+
+func (x *Index) searchStudies(ctx context.Context, scope dicomweb.Scope, where string, byIndex bool, args []any) ([]dicomweb.StudyHit, error) {
+	order := studyOrder
+	if !byIndex {
+		order = studySortOrder
+	}
 	rows, err := x.db.Query(ctx, `SELECT `+studyHitCols+` FROM dicomweb_studies s
-		WHERE s.scope_kind = ? AND s.scope_id = ?`+where+studyOrder+` LIMIT ? OFFSET ?`, args...)
+		WHERE s.scope_kind = ? AND s.scope_id = ?`+where+order+` LIMIT ? OFFSET ?`, args...)
 	if err != nil {
 		return nil, err
 	}
 	hits, _, err := scanStudyHits(rows, scope.Kind, false)
+	for i := range hits {
+		hits[i].Scope = scope
+	}
 	return hits, err
 }
 

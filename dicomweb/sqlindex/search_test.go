@@ -203,7 +203,7 @@ func TestSearchResults(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		wantStudy := []dicomweb.StudyHit{{StudyUID: "1.3", Study: fixtureStudies["1.3"], Modalities: []string{"US"},
+		wantStudy := []dicomweb.StudyHit{{Scope: scopeA, StudyUID: "1.3", Study: fixtureStudies["1.3"], Modalities: []string{"US"},
 			SOPClasses: []string{classOf["US"]}, NumSeries: 1, NumInstances: 2, LastStoredAt: stored(recs[10]).StoredAt}}
 		if diff := cmp.Diff(dicomweb.Result{Studies: wantStudy}, res, cmpRec); diff != "" {
 			t.Errorf("study hit (-want +got):\n%s", diff)

@@ -41,8 +41,9 @@ func Migrations() sqldb.Migrations {
 }
 
 // ErrConflict is returned (wrapped) by PutInstance for an instance whose series UID the scope
-// already holds under another study.
-var ErrConflict = errors.New("sqlindex: the series belongs to another study of the scope")
+// already holds under another study. It is dicomweb.ErrConflict, so that callers need not
+// import this package to recognise it.
+var ErrConflict = dicomweb.ErrConflict
 
 // Page sizes of Search: a query without a limit gets DefaultLimit results, and no page is
 // longer than MaxLimit (Result.More then tells that more match).
@@ -446,6 +447,23 @@ func (x *Index) StudiesOfPatient(ctx context.Context, kind, patientRef string) (
 	return hits, wrap("studies of patient", x.fillStudyHits(ctx, hits, scopes))
 }
 
+// UnlinkedStudies lists the newest studies of a scope that are linked to no patient.
+func (x *Index) UnlinkedStudies(ctx context.Context, scope dicomweb.Scope, limit int) ([]dicomweb.StudyHit, error) {
+	if limit <= 0 || limit > MaxLimit {
+		limit = MaxLimit
+	}
+	rows, err := x.db.Query(ctx, `SELECT s.scope_id, `+studyHitCols+` FROM dicomweb_studies s
+		WHERE s.scope_kind = ? AND s.scope_id = ? AND s.patient_ref = ''`+studyOrder+` LIMIT ?`, scope.Kind, scope.ID, limit)
+	if err != nil {
+		return nil, wrap("unlinked studies", err)
+	}
+	hits, scopes, err := scanStudyHits(rows, scope.Kind, true)
+	if err != nil {
+		return nil, wrap("unlinked studies", err)
+	}
+	return hits, wrap("unlinked studies", x.fillStudyHits(ctx, hits, scopes))
+}
+
 // studyHitCols are the columns of a StudyHit (alias s), read by scanStudyHits.
 const studyHitCols = `s.study_uid, s.patient_ref, s.num_series, s.num_instances, s.last_stored_at, ` + studyCols
 
@@ -472,6 +490,9 @@ func scanStudyHits(rows *sql.Rows, kind string, withScope bool) ([]dicomweb.Stud
 		h.NumSeries, h.NumInstances = int(nse), int(nin)
 		h.LastStoredAt = h.LastStoredAt.UTC()
 		h.Study.JSON = bytesOrNil(h.Study.JSON)
+		if withScope {
+			h.Scope = dicomweb.Scope{Kind: kind, ID: scopeID}
+		}
 		hits = append(hits, h)
 		scopes = append(scopes, dicomweb.Scope{Kind: kind, ID: scopeID})
 	}

@@ -300,6 +300,25 @@ func TestScopeIsolation(t *testing.T) {
 		if hits, err := ix.StudiesOfPatient(ctx, "panels", "patient-7"); err != nil || len(hits) != 0 {
 			t.Errorf("StudiesOfPatient of another kind: %v, %v", hits, err)
 		}
+		if len(hits) == 2 && (hits[0].Scope == hits[1].Scope || hits[0].Scope.Kind != dicomweb.ScopeCentres) {
+			t.Errorf("StudiesOfPatient does not say each study's scope: %v %v", hits[0].Scope, hits[1].Scope)
+		}
+		// Unlinked: A's studies but 1.2, newest first; none of B's.
+		un, err := ix.UnlinkedStudies(ctx, scopeA, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, h := range un {
+			if h.StudyUID == "1.2" || h.PatientRef != "" || h.Scope != scopeA {
+				t.Errorf("UnlinkedStudies holds %s (%q) of %v", h.StudyUID, h.PatientRef, h.Scope)
+			}
+		}
+		if len(un) == 0 {
+			t.Error("UnlinkedStudies found nothing")
+		}
+		if one, err := ix.UnlinkedStudies(ctx, scopeA, 1); err != nil || len(one) != 1 || (len(un) > 0 && one[0].StudyUID != un[0].StudyUID) {
+			t.Errorf("UnlinkedStudies with a limit: %v %v", one, err)
+		}
 	})
 }
 
@@ -466,7 +485,7 @@ func TestStudyHitCounts(t *testing.T) {
 			}
 			return res.Studies[0]
 		}
-		want := dicomweb.StudyHit{StudyUID: "1.1", Study: fixtureStudies["1.1"], Modalities: []string{"CT"},
+		want := dicomweb.StudyHit{Scope: scopeA, StudyUID: "1.1", Study: fixtureStudies["1.1"], Modalities: []string{"CT"},
 			SOPClasses: []string{classOf["CT"]}, NumSeries: 1, NumInstances: 2, LastStoredAt: stored(recs[1]).StoredAt}
 		if diff := cmp.Diff(want, hit(), cmpRec); diff != "" {
 			t.Errorf("after 2 instances (-want +got):\n%s", diff)

@@ -8,7 +8,8 @@
 //	stow-large  -large-n (400) slices of 512×512 (≈ 512 KiB), -stow-c (4) clients, -batch (10)
 //	            instances per STOW-RS request, each body streamed from the files: instances/s,
 //	            MB/s, latency per request, and MB/s as a share of the disk's durable write
-//	            bandwidth, measured in the same run with dd conv=fdatasync in -data-dir
+//	            bandwidth: dd conv=fdatasync of -dd-mib (512) MiB in -data-dir, just before and
+//	            just after stow-large, the mean of the two
 //	stow-small  -small-n (20 000) slices of 64×64 (≈ 9 KB), -small-per-study (100) to a study,
 //	            -stow-c clients, -batch per request: instances/s
 //	qido        for -d after -warmup, -c (16) clients send a mix of QIDO-RS queries against the
@@ -252,19 +253,30 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	}
 	fmt.Fprintln(stdout)
 
-	var disk diskResult
-	if want("stow-large") && cfg.dataDir != "" {
-		disk, err = durableWrite(ctx, cfg.dataDir, cfg.ddMiB)
+	// The disk is measured just before and just after stow-large (on every server), and the
+	// stow-large lines compare to the mean of the two: this disk's bandwidth varies from minute
+	// to minute.
+	var diskMBps []float64
+	measureDisk := func(when string) bool {
+		if !want("stow-large") || cfg.dataDir == "" {
+			return true
+		}
+		disk, err := durableWrite(ctx, cfg.dataDir, cfg.ddMiB)
 		if err != nil {
 			fmt.Fprintln(stderr, "dicomload: measuring the disk:", err)
-			return 1
+			return false
 		}
 		how := "dd's figure"
 		if !disk.fromDD {
 			how = "wall time of dd"
 		}
-		fmt.Fprintf(stdout, "# disk: dd of %d MiB with conv=fdatasync in %s: %.2fs, %s MB/s durable (%s)\n",
-			cfg.ddMiB, cfg.dataDir, disk.elapsed.Seconds(), sig(disk.mbps()), how)
+		fmt.Fprintf(stdout, "# disk %s stow-large: dd of %d MiB with conv=fdatasync in %s: %.2fs, %s MB/s durable (%s)\n",
+			when, cfg.ddMiB, cfg.dataDir, disk.elapsed.Seconds(), sig(disk.mbps()), how)
+		diskMBps = append(diskMBps, disk.mbps())
+		return true
+	}
+	if !measureDisk("before") {
+		return 1
 	}
 
 	var results []*result
@@ -299,12 +311,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			continue
 		}
 		var rs []*result
+		held := scen == "stow-large" && len(diskMBps) > 0 // printed after the second dd
 		for _, t := range targets {
 			var r *result
 			switch scen {
 			case "stow-large":
 				r = stow(ctx, t, scen, large.instances, largeWarm.instances, cfg.stowC, cfg.batch, cfg.timeout)
-				r.diskMBps = disk.mbps()
 			case "stow-small":
 				r = stow(ctx, t, scen, small.instances, smallWarm.instances, cfg.stowC, cfg.batch, cfg.timeout)
 			case "qido":
@@ -313,8 +325,23 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 				r = runWado(ctx, cfg, t, large)
 			}
 			r.seed = seed
-			report(r)
+			if !held {
+				report(r)
+			}
 			rs = append(rs, r)
+		}
+		if held {
+			if !measureDisk("after") {
+				return 1
+			}
+			var sum float64
+			for _, v := range diskMBps {
+				sum += v
+			}
+			for _, r := range rs {
+				r.diskMBps = sum / float64(len(diskMBps))
+				report(r)
+			}
 		}
 		if !seed {
 			compare(scen, rs)

@@ -11,6 +11,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
@@ -342,5 +343,25 @@ func TestRunWrongToken(t *testing.T) {
 	code := run(context.Background(), []string{"-cpms", s1.URL + "/dicomweb/centres/BE10", "-token", "tok"}, io.Discard, &errOut)
 	if code != 1 || !strings.Contains(errOut.String(), "401") {
 		t.Errorf("exit %d: %s", code, errOut.String())
+	}
+}
+
+func TestRunMeasuresDisk(t *testing.T) {
+	if _, err := exec.LookPath("dd"); err != nil {
+		t.Skip("no dd")
+	}
+	peer := &fakeDICOMweb{prefix: "/dicom-web"}
+	s := httptest.NewServer(peer)
+	defer s.Close()
+	var out bytes.Buffer
+	args := []string{"-orthanc", s.URL + "/dicom-web", "-scenarios", "stow-large", "-large-n", "4", "-large-size", "8",
+		"-batch", "2", "-stow-c", "1", "-data-dir", t.TempDir(), "-dd-mib", "1", "-tmp", t.TempDir()}
+	if code := run(context.Background(), args, &out, io.Discard); code != 0 {
+		t.Fatalf("exit %d:\n%s", code, out.String())
+	}
+	for _, s := range []string{"# disk before stow-large: dd of 1 MiB", "# disk after stow-large", "× durable disk ("} {
+		if !strings.Contains(out.String(), s) {
+			t.Errorf("output lacks %q:\n%s", s, out.String())
+		}
 	}
 }

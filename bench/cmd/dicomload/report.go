@@ -156,7 +156,7 @@ func (r *result) line() string {
 	case r.isStow():
 		fmt.Fprintf(&b, " %8s inst/s %7s MB/s", sig(r.itemRate()), sig(r.mbps()))
 		if r.diskMBps > 0 {
-			fmt.Fprintf(&b, " = %.2f× durable disk (%s MB/s)", r.mbps()/r.diskMBps, sig(r.diskMBps))
+			fmt.Fprintf(&b, " = %.2f× durable disk (%s MB/s, mean of dd before and after)", r.mbps()/r.diskMBps, sig(r.diskMBps))
 		}
 		fmt.Fprintf(&b, "  %d inst in %d req of %s MB, %.2fs", r.items, r.n+r.errs, sig(float64(r.bytes)/1e6/math.Max(1, float64(r.n))), r.secs())
 		fmt.Fprintf(&b, "  p50 %s  p99 %s  max %s per req", ms(r.pct(50)), ms(r.pct(99)), ms(r.pct(100)))

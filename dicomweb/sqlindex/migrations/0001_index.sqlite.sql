@@ -41,7 +41,7 @@ CREATE INDEX dicomweb_studies_birth_date ON dicomweb_studies (scope_kind, scope_
 CREATE INDEX dicomweb_studies_accession ON dicomweb_studies (scope_kind, scope_id, accession_number);
 CREATE INDEX dicomweb_studies_referring ON dicomweb_studies (scope_kind, scope_id, referring_physician_uc);
 CREATE INDEX dicomweb_studies_study_id ON dicomweb_studies (scope_kind, scope_id, study_id);
-CREATE INDEX dicomweb_studies_patient_ref ON dicomweb_studies (scope_kind, patient_ref);
+CREATE INDEX dicomweb_studies_patient_ref ON dicomweb_studies (scope_kind, patient_ref, scope_id);
 
 -- A series UID belongs to one study of its scope.
 CREATE TABLE dicomweb_series (
@@ -61,9 +61,10 @@ CREATE TABLE dicomweb_series (
 	PRIMARY KEY (scope_kind, scope_id, series_uid)
 );
 
-CREATE INDEX dicomweb_series_study ON dicomweb_series (scope_kind, scope_id, study_uid, series_number, series_uid);
-CREATE INDEX dicomweb_series_modality ON dicomweb_series (scope_kind, scope_id, modality, study_uid);
-CREATE INDEX dicomweb_series_number ON dicomweb_series (scope_kind, scope_id, series_number, series_uid);
+-- No index orders series or instances: the planner would rather walk such an index than sort
+-- the few rows that the conditions select. The study index covers ModalitiesInStudy.
+CREATE INDEX dicomweb_series_study ON dicomweb_series (scope_kind, scope_id, study_uid, modality);
+CREATE INDEX dicomweb_series_modality ON dicomweb_series (scope_kind, scope_id, modality);
 CREATE INDEX dicomweb_series_pps_date ON dicomweb_series (scope_kind, scope_id, pps_start_date);
 
 -- The instances; metadata and layout are read only when instances are returned.
@@ -92,7 +93,6 @@ CREATE TABLE dicomweb_instances (
 CREATE INDEX dicomweb_instances_series ON dicomweb_instances (scope_kind, scope_id, series_uid, instance_number, sop_uid);
 CREATE INDEX dicomweb_instances_study ON dicomweb_instances (scope_kind, scope_id, study_uid);
 CREATE INDEX dicomweb_instances_sop_class ON dicomweb_instances (scope_kind, scope_id, sop_class_uid);
-CREATE INDEX dicomweb_instances_number ON dicomweb_instances (scope_kind, scope_id, instance_number, sop_uid);
 
 -- The SOP classes of each study (SOPClassesInStudy), kept by each put.
 CREATE TABLE dicomweb_study_classes (
