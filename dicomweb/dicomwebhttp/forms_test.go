@@ -123,6 +123,17 @@ func TestPatientLink(t *testing.T) {
 		t.Errorf("the unlinked study is not listed for the centre: %s", r.body)
 	}
 
+	// Reads and searches of the patient's study are in the patient's access log.
+	study7 := dicomwebtest.UIDRoot(301) + ".1"
+	e.do("GET", scope+"/studies/"+study7+"/metadata", "pacs", nil)
+	e.do("GET", scope+"/studies/"+study7+"/instances", "pacs", nil)
+	// (the search of the whole scope above showed the study too)
+	for action, want := range map[string]int{"images.read": 1, "images.search": 2} {
+		if events, _ := e.st.AuditEvents(ctx, cpms.AuditFilter{PatientID: p.ID, Action: action}); len(events) != want {
+			t.Errorf("%s of the patient's study: %d events in the patient's log, want %d", action, len(events), want)
+		}
+	}
+
 	// The patient's studies; the centre's unlinked ones; a link by hand.
 	hp := signIn(t, e, "bloodnethpuser1")
 	studies, err := e.svc.PatientStudies(ctx, hp, p.ID, cpms.RequestInfo{})

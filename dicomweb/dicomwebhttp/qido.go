@@ -62,7 +62,7 @@ func (s *Server) qido(level dicomweb.Level) func(*request) error {
 				studies = append(studies, dicomweb.StudyRef{UID: r.StudyUID})
 			}
 		}
-		if err := s.store.Audit(rq.ctx, rq.p, rq.ri, rq.scope, "images.search", studies); err != nil {
+		if err := s.store.AuditSearch(rq.ctx, rq.p, rq.ri, rq.scope, studies); err != nil {
 			return err
 		}
 		for _, w := range warnings {
