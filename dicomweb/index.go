@@ -164,6 +164,13 @@ type Query struct {
 	Offset    int
 }
 
+// PutResult is the outcome of one record of PutInstances: Err is nil, wraps ErrDuplicate (and
+// Stored is the record the scope holds) or wraps ErrConflict.
+type PutResult struct {
+	Stored InstanceRecord
+	Err    error
+}
+
 // StudyHit is a study found by a search, with its computed attributes.
 type StudyHit struct {
 	Scope        Scope
@@ -202,6 +209,10 @@ type Index interface {
 	// series attributes become those of the newest instance). If the scope already holds
 	// rec.SOPUID, nothing changes and the stored record is returned with ErrDuplicate.
 	PutInstance(ctx context.Context, rec InstanceRecord) (InstanceRecord, error)
+	// PutInstances records several instances in one transaction (one commit for all): each
+	// result is what PutInstance would have answered for that record, in order. An error is for
+	// the whole batch, of which nothing is then recorded.
+	PutInstances(ctx context.Context, recs []InstanceRecord) ([]PutResult, error)
 	// Instance returns one instance by SOP Instance UID (ErrNotFound when absent).
 	Instance(ctx context.Context, scope Scope, sopUID string) (InstanceRecord, error)
 	// Instances returns the instances of a study (seriesUID empty) or of one series, ordered by

@@ -89,12 +89,34 @@ type Outcome struct {
 	Record InstanceRecord
 }
 
-// StoreInstance stores one Part 10 instance read from r in scope. study, when not empty, is the
-// study the request was addressed to: an instance of another study is refused. The instance is
-// inspected while it streams to the blob store; nothing is kept unless the instance is
-// accepted and indexed. Failures of the instance itself are reported in the Outcome; an error
-// means the store could not work (storage unavailable, the request cancelled).
+// Staged is an instance written to the blob store and inspected, not yet in the index: an
+// accepted instance waiting for Commit, or a refused one (Outcome.Failed) with nothing kept.
+type Staged struct {
+	Outcome Outcome
+	rec     InstanceRecord
+	key     string
+}
+
+// StoreInstance stores one Part 10 instance read from r in scope: Stage, then Commit.
 func (s *Store) StoreInstance(ctx context.Context, scope Scope, study string, r io.Reader) (Outcome, error) {
+	st, err := s.Stage(ctx, scope, study, r)
+	if err != nil {
+		return Outcome{}, err
+	}
+	out, err := s.Commit(ctx, []Staged{st})
+	if err != nil {
+		return Outcome{}, err
+	}
+	return out[0], nil
+}
+
+// Stage reads one Part 10 instance from r: it streams to the blob store while the scanner
+// inspects the same bytes; a refused instance leaves nothing behind. study, when not empty, is
+// the study the request was addressed to: an instance of another study is refused. Failures of
+// the instance itself are in the Outcome; an error means the store could not work (storage
+// unavailable, the request cancelled). Accepted instances become visible with Commit, and
+// Discard removes them if the request ends before.
+func (s *Store) Stage(ctx context.Context, scope Scope, study string, r io.Reader) (Staged, error) {
 	key := "dicom/" + scope.Kind + "/" + scope.ID + "/" + newKey()
 	pr, pw := io.Pipe()
 	type inspected struct {
@@ -114,6 +136,10 @@ func (s *Store) StoreInstance(ctx context.Context, scope Scope, study string, r 
 	info, putErr := s.cfg.Blobs.Put(ctx, key, io.TeeReader(r, pw), blob.PutOptions{ContentType: "application/dicom"})
 	pw.CloseWithError(putErr) // nil: EOF for the inspector
 	res := <-done
+	failed := func(o Outcome, reason uint16, msg string) (Staged, error) {
+		o.Failed, o.Reason, o.Message = true, reason, msg
+		return Staged{Outcome: o}, nil
+	}
 	var ref *dcm.Refusal
 	switch {
 	case errors.As(res.err, &ref):
@@ -121,52 +147,93 @@ func (s *Store) StoreInstance(ctx context.Context, scope Scope, study string, r 
 			s.deleteBlob(key)
 		}
 		io.Copy(io.Discard, r) // the rest of the part, so the next one can be read
-		return Outcome{Failed: true, Reason: ref.Reason, Message: ref.Message}, nil
+		return failed(Outcome{}, ref.Reason, ref.Message)
 	case res.err != nil && putErr == nil:
 		s.deleteBlob(key)
-		return Outcome{Failed: true, Reason: dcm.ReasonProcessingFailure, Message: "the instance could not be read"}, nil
+		return failed(Outcome{}, dcm.ReasonProcessingFailure, "the instance could not be read")
 	case putErr != nil:
 		if ctx.Err() != nil {
-			return Outcome{}, ctx.Err()
+			return Staged{}, ctx.Err()
 		}
-		return Outcome{}, fmt.Errorf("store the instance: %w", putErr)
+		return Staged{}, fmt.Errorf("store the instance: %w", putErr)
 	}
 	inst := res.inst
 	out := Outcome{SOPClassUID: inst.SOPClassUID, SOPInstanceUID: inst.SOPInstanceUID,
 		StudyUID: inst.StudyInstanceUID, SeriesUID: inst.SeriesInstanceUID}
 	if study != "" && inst.StudyInstanceUID != study {
 		s.deleteBlob(key)
-		out.Failed, out.Reason = true, dcm.ReasonDataSetMismatch
-		out.Message = "the instance belongs to another study than the one the request names"
-		return out, nil
+		return failed(out, dcm.ReasonDataSetMismatch, "the instance belongs to another study than the one the request names")
 	}
 	rec, err := s.record(ctx, scope, inst, key, info)
 	if err != nil {
 		s.deleteBlob(key)
-		return Outcome{}, err
+		return Staged{}, err
 	}
-	stored, err := s.cfg.Index.PutInstance(ctx, rec)
-	switch {
-	case errors.Is(err, ErrDuplicate):
-		s.deleteBlob(key)
-		if stored.SHA256 == rec.SHA256 {
-			out.Record, out.Warning = stored, "the scope already holds this instance with the same content"
-			return out, nil
+	return Staged{Outcome: out, rec: rec, key: key}, nil
+}
+
+// Commit indexes the accepted instances of staged in one transaction and returns every
+// instance's outcome, in order. An instance the scope holds already with the same content is
+// a success (with a warning) and is not stored twice; another instance under a SOP Instance
+// UID the scope holds, or of a series of another study, is refused. On an error nothing is
+// indexed and the staged blobs are removed.
+func (s *Store) Commit(ctx context.Context, staged []Staged) ([]Outcome, error) {
+	var recs []InstanceRecord
+	for _, st := range staged {
+		if !st.Outcome.Failed {
+			recs = append(recs, st.rec)
 		}
-		out.Failed, out.Reason = true, dcm.ReasonDuplicateSOP
-		out.Message = "the scope already holds a different instance with this SOP Instance UID"
-		return out, nil
-	case err != nil:
-		s.deleteBlob(key)
-		if errors.Is(err, ErrConflict) {
+	}
+	var results []PutResult
+	if len(recs) > 0 {
+		var err error
+		results, err = s.cfg.Index.PutInstances(ctx, recs)
+		if err != nil {
+			s.Discard(staged)
+			return nil, fmt.Errorf("index the instances: %w", err)
+		}
+	}
+	outs := make([]Outcome, len(staged))
+	j := 0
+	for i, st := range staged {
+		out := st.Outcome
+		if out.Failed {
+			outs[i] = out
+			continue
+		}
+		res := results[j]
+		j++
+		switch {
+		case errors.Is(res.Err, ErrDuplicate):
+			s.deleteBlob(st.key)
+			if res.Stored.SHA256 == st.rec.SHA256 {
+				out.Record, out.Warning = res.Stored, "the scope already holds this instance with the same content"
+			} else {
+				out.Failed, out.Reason = true, dcm.ReasonDuplicateSOP
+				out.Message = "the scope already holds a different instance with this SOP Instance UID"
+			}
+		case errors.Is(res.Err, ErrConflict):
+			s.deleteBlob(st.key)
 			out.Failed, out.Reason = true, dcm.ReasonDataSetMismatch
 			out.Message = "the series of this instance belongs to another study in this scope"
-			return out, nil
+		case res.Err != nil:
+			s.deleteBlob(st.key)
+			out.Failed, out.Reason, out.Message = true, dcm.ReasonProcessingFailure, "the instance could not be indexed"
+		default:
+			out.Record = res.Stored
 		}
-		return Outcome{}, fmt.Errorf("index the instance: %w", err)
+		outs[i] = out
 	}
-	out.Record = stored
-	return out, nil
+	return outs, nil
+}
+
+// Discard removes the blobs of staged instances that will not be committed.
+func (s *Store) Discard(staged []Staged) {
+	for _, st := range staged {
+		if st.key != "" {
+			s.deleteBlob(st.key)
+		}
+	}
 }
 
 // safeInspect is dcm.Inspect with a last guard: a panic is a refusal, never a crash.

@@ -13,6 +13,9 @@ import (
 	"github.com/ern-cpms/cpms/dicomweb/dcm"
 )
 
+// commitBatch is how many instances of a request are indexed in one transaction.
+const commitBatch = 64
+
 // stow is STOW-RS: a multipart/related request of application/dicom parts, each stored or
 // refused on its own, answered with the PS3.18 store response (200 all stored, 202 some, 409
 // none). Parts stream from the request to the blob store; the request is never held whole.
@@ -31,30 +34,56 @@ func (s *Server) stow(rq *request) error {
 	}
 	study := rq.r.PathValue("study")
 	mr := multipart.NewReader(rq.r.Body, params["boundary"])
-	var outcomes []dicomweb.Outcome
+	var (
+		outcomes []dicomweb.Outcome
+		staged   []dicomweb.Staged
+	)
+	// Accepted instances are indexed a batch at a time, in one transaction each; their bytes are
+	// durable in the blob store before.
+	commit := func() error {
+		if len(staged) == 0 {
+			return nil
+		}
+		outs, err := s.store.Commit(rq.ctx, staged)
+		staged = staged[:0]
+		if err != nil {
+			return err
+		}
+		outcomes = append(outcomes, outs...)
+		return nil
+	}
 	for {
 		part, err := mr.NextRawPart()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			if len(outcomes) == 0 {
+			if len(outcomes)+len(staged) == 0 {
 				return badRequest("the multipart body could not be read: " + safeErr(err))
 			}
-			break // a broken tail: answer for the parts read so far, and say so
+			break // a broken tail: answer for the parts read so far
 		}
 		if ct, _, _ := mime.ParseMediaType(part.Header.Get("Content-Type")); ct != "" && ct != "application/dicom" {
 			io.Copy(io.Discard, part)
-			outcomes = append(outcomes, dicomweb.Outcome{Failed: true, Reason: dcm.ReasonCannotUnderstand,
-				Message: "a part of type " + ct + " is not a DICOM instance"})
+			staged = append(staged, dicomweb.Staged{Outcome: dicomweb.Outcome{Failed: true, Reason: dcm.ReasonCannotUnderstand,
+				Message: "a part of type " + ct + " is not a DICOM instance"}})
 			continue
 		}
-		o, err := s.store.StoreInstance(rq.ctx, rq.scope, study, part)
+		st, err := s.store.Stage(rq.ctx, rq.scope, study, part)
 		part.Close()
 		if err != nil {
+			s.store.Discard(staged)
 			return err
 		}
-		outcomes = append(outcomes, o)
+		staged = append(staged, st)
+		if len(staged) >= commitBatch {
+			if err := commit(); err != nil {
+				return err
+			}
+		}
+	}
+	if err := commit(); err != nil {
+		return err
 	}
 	if len(outcomes) == 0 {
 		return badRequest("the request holds no instance")

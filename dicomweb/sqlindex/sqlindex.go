@@ -174,6 +174,52 @@ func (x *Index) PutInstance(ctx context.Context, rec dicomweb.InstanceRecord) (d
 	return rec, nil
 }
 
+// PutInstances records recs in one transaction, each under a savepoint so that a record whose
+// series belongs to another study leaves no trace while the others are kept.
+func (x *Index) PutInstances(ctx context.Context, recs []dicomweb.InstanceRecord) ([]dicomweb.PutResult, error) {
+	norm := make([]dicomweb.InstanceRecord, len(recs))
+	for i, rec := range recs {
+		if err := checkScope(rec.Scope); err != nil {
+			return nil, err
+		}
+		if rec.StudyUID == "" || rec.SeriesUID == "" || rec.SOPUID == "" {
+			return nil, errors.New("sqlindex: an instance needs study, series and SOP instance UIDs")
+		}
+		norm[i] = normalized(rec)
+	}
+	var out []dicomweb.PutResult
+	err := x.db.InTx(ctx, func(tx *sqldb.Tx) error {
+		out = make([]dicomweb.PutResult, len(norm)) // again on a retry
+		for i, rec := range norm {
+			if _, err := tx.Exec(ctx, "SAVEPOINT put_instance"); err != nil {
+				return err
+			}
+			stored, dup, err := put(ctx, tx, rec)
+			switch {
+			case errors.Is(err, ErrConflict):
+				if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT put_instance"); err != nil {
+					return err
+				}
+				out[i].Err = err
+			case err != nil:
+				return err
+			case dup:
+				out[i] = dicomweb.PutResult{Stored: stored, Err: fmt.Errorf("%w: %s", dicomweb.ErrDuplicate, rec.SOPUID)}
+			default:
+				out[i].Stored = rec
+			}
+			if _, err := tx.Exec(ctx, "RELEASE SAVEPOINT put_instance"); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, wrap("put instances", err)
+	}
+	return out, nil
+}
+
 // put writes a normalised record in tx; for a SOP instance the scope holds already it changes
 // nothing and returns the stored record and true.
 func put(ctx context.Context, tx *sqldb.Tx, rec dicomweb.InstanceRecord) (dicomweb.InstanceRecord, bool, error) {

@@ -629,3 +629,47 @@ func TestLinkStudy(t *testing.T) {
 		}
 	})
 }
+
+// PutInstances: one transaction, each record answered as PutInstance would, a conflicting one
+// leaving no trace while the others stay.
+func TestPutInstances(t *testing.T) {
+	eachEngine(t, func(t *testing.T, ix *sqlindex.Index) {
+		ctx := t.Context()
+		first := record(scopeA, "7.1", "7.1.1", "7.1.1.1", nil, 0)
+		if _, err := ix.PutInstance(ctx, first); err != nil {
+			t.Fatal(err)
+		}
+		again := first
+		again.BlobKey = "another"
+		conflict := record(scopeA, "7.2", "7.1.1", "7.2.1.1", nil, 1) // series 7.1.1 is in study 7.1
+		fresh := record(scopeA, "7.1", "7.1.2", "7.1.2.1", nil, 2)
+		twice := record(scopeA, "7.1", "7.1.2", "7.1.2.2", nil, 3)
+		res, err := ix.PutInstances(ctx, []dicomweb.InstanceRecord{again, conflict, fresh, twice, twice})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(res) != 5 {
+			t.Fatalf("%d results for 5 records", len(res))
+		}
+		if !errors.Is(res[0].Err, dicomweb.ErrDuplicate) || res[0].Stored.BlobKey != first.BlobKey {
+			t.Errorf("a stored SOP instance: %v %q", res[0].Err, res[0].Stored.BlobKey)
+		}
+		if !errors.Is(res[1].Err, dicomweb.ErrConflict) {
+			t.Errorf("a series of another study: %v", res[1].Err)
+		}
+		if res[2].Err != nil || res[3].Err != nil || !errors.Is(res[4].Err, dicomweb.ErrDuplicate) {
+			t.Errorf("fresh instances: %v %v %v", res[2].Err, res[3].Err, res[4].Err)
+		}
+		if _, err := ix.Instance(ctx, scopeA, "7.2.1.1"); !errors.Is(err, dicomweb.ErrNotFound) {
+			t.Errorf("the conflicting instance was kept: %v", err)
+		}
+		r, err := ix.Search(ctx, dicomweb.Query{Scope: scopeA, StudyUID: "7.2"})
+		if err != nil || len(r.Studies) != 0 {
+			t.Errorf("the conflicting instance's study was kept: %v %v", r.Studies, err)
+		}
+		r, err = ix.Search(ctx, dicomweb.Query{Scope: scopeA, StudyUID: "7.1"})
+		if err != nil || len(r.Studies) != 1 || r.Studies[0].NumInstances != 3 || r.Studies[0].NumSeries != 2 {
+			t.Errorf("study 7.1 after the batch: %+v %v", r.Studies, err)
+		}
+	})
+}
