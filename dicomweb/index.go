@@ -57,6 +57,10 @@ type InstanceRecord struct {
 
 	Study  StudyAttrs
 	Series SeriesAttrs
+
+	// PatientRef is the patient the instance's study is linked to, as the index reads it
+	// (PutInstance ignores it: links are made with LinkStudy).
+	PatientRef string
 }
 
 // StudyAttrs are the patient- and study-level attributes of an instance, as matched by QIDO.
@@ -191,6 +195,7 @@ type SeriesHit struct {
 	Study        StudyAttrs
 	Series       SeriesAttrs
 	NumInstances int
+	PatientRef   string // the patient the study is linked to ("" when unlinked)
 }
 
 // Result is one page of a search: exactly one of the slices is filled, by the query's level.

@@ -381,10 +381,6 @@ func (s *Store) Audit(ctx context.Context, p *cpms.Principal, ri cpms.RequestInf
 	if len(studies) == 0 {
 		return nil
 	}
-	studies, err := s.withPatients(ctx, scope, studies)
-	if err != nil {
-		return err
-	}
 	events := make([]cpms.AuditEvent, 0, len(studies))
 	seen := map[string]bool{}
 	for _, st := range studies {
@@ -403,10 +399,6 @@ func (s *Store) Audit(ctx context.Context, p *cpms.Principal, ri cpms.RequestInf
 // access log lists it. Unlike reads, a search is not recorded study by study: a page of a
 // thousand studies is one event, not a thousand.
 func (s *Store) AuditSearch(ctx context.Context, p *cpms.Principal, ri cpms.RequestInfo, scope Scope, studies []StudyRef) error {
-	studies, err := s.withPatients(ctx, scope, studies)
-	if err != nil {
-		return err
-	}
 	seen := map[string]bool{}
 	uids := map[string]bool{}
 	events := []cpms.AuditEvent{{}}
@@ -421,42 +413,6 @@ func (s *Store) AuditSearch(ctx context.Context, p *cpms.Principal, ri cpms.Requ
 	events[0] = cpms.AuditEvent{Action: "images.search", ObjectType: "scope", ObjectID: scope.String(),
 		Detail: fmt.Sprintf("%d studies shown", len(uids))}
 	return s.cfg.Domain.AuditImages(ctx, p, ri, events)
-}
-
-// withPatients fills in the patient each study is linked to, where the caller did not know it.
-func (s *Store) withPatients(ctx context.Context, scope Scope, studies []StudyRef) ([]StudyRef, error) {
-	var unknown []string
-	seen := map[string]bool{}
-	for _, st := range studies {
-		if st.PatientRef == "" && !seen[st.UID] {
-			seen[st.UID] = true
-			unknown = append(unknown, st.UID)
-		}
-	}
-	refs := map[string]string{}
-	for len(unknown) > 0 {
-		chunk := unknown[:min(len(unknown), 500)]
-		unknown = unknown[len(chunk):]
-		m := Match{Attr: AttrStudyInstanceUID, Kind: MatchUIDList, Values: chunk}
-		if len(chunk) == 1 {
-			m = Match{Attr: AttrStudyInstanceUID, Kind: MatchSingle, Value: chunk[0]}
-		}
-		res, err := s.cfg.Index.Search(ctx, Query{Scope: scope, Level: LevelStudy, Matches: []Match{m}, Limit: len(chunk)})
-		if err != nil {
-			return nil, err
-		}
-		for _, h := range res.Studies {
-			refs[h.StudyUID] = h.PatientRef
-		}
-	}
-	out := make([]StudyRef, len(studies))
-	for i, st := range studies {
-		if st.PatientRef == "" {
-			st.PatientRef = refs[st.UID]
-		}
-		out[i] = st
-	}
-	return out, nil
 }
 
 // StudyRef names a study in an audit event.

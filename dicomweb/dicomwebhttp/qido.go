@@ -50,7 +50,7 @@ func (s *Server) qido(level dicomweb.Level) func(*request) error {
 					return err
 				}
 				out = append(out, o)
-				studies = append(studies, dicomweb.StudyRef{UID: h.StudyUID})
+				studies = append(studies, dicomweb.StudyRef{UID: h.StudyUID, PatientRef: h.PatientRef})
 			}
 		default:
 			for _, r := range res.Instances {
@@ -59,7 +59,7 @@ func (s *Server) qido(level dicomweb.Level) func(*request) error {
 					return err
 				}
 				out = append(out, o)
-				studies = append(studies, dicomweb.StudyRef{UID: r.StudyUID})
+				studies = append(studies, dicomweb.StudyRef{UID: r.StudyUID, PatientRef: r.PatientRef})
 			}
 		}
 		if err := s.store.AuditSearch(rq.ctx, rq.p, rq.ri, rq.scope, studies); err != nil {

@@ -31,7 +31,7 @@ func (s *Server) records(rq *request) ([]dicomweb.InstanceRecord, error) {
 func (s *Server) auditRead(rq *request, recs []dicomweb.InstanceRecord) error {
 	var refs []dicomweb.StudyRef
 	for _, r := range recs {
-		refs = append(refs, dicomweb.StudyRef{UID: r.StudyUID})
+		refs = append(refs, dicomweb.StudyRef{UID: r.StudyUID, PatientRef: r.PatientRef})
 	}
 	return s.store.Audit(rq.ctx, rq.p, rq.ri, rq.scope, "images.read", refs)
 }

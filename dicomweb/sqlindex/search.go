@@ -335,7 +335,7 @@ func (x *Index) searchStudies(ctx context.Context, scope dicomweb.Scope, where s
 }
 
 func (x *Index) searchSeries(ctx context.Context, where string, args []any) ([]dicomweb.SeriesHit, error) {
-	rows, err := x.db.Query(ctx, `SELECT r.study_uid, r.series_uid, r.num_instances, `+studyCols+`, `+seriesCols+`
+	rows, err := x.db.Query(ctx, `SELECT r.study_uid, r.series_uid, r.num_instances, `+studyCols+`, `+seriesCols+`, s.patient_ref
 		FROM dicomweb_series r JOIN dicomweb_studies s
 		ON s.scope_kind = r.scope_kind AND s.scope_id = r.scope_id AND s.study_uid = r.study_uid
 		WHERE r.scope_kind = ? AND r.scope_id = ?`+where+` ORDER BY r.series_number NULLS LAST, r.series_uid LIMIT ? OFFSET ?`, args...)
@@ -349,7 +349,7 @@ func (x *Index) searchSeries(ctx context.Context, where string, args []any) ([]d
 		var n int64
 		var se seriesScan
 		dest := append([]any{&h.StudyUID, &h.SeriesUID, &n}, studyDest(&h.Study)...)
-		if err := rows.Scan(append(dest, se.dest()...)...); err != nil {
+		if err := rows.Scan(append(append(dest, se.dest()...), &h.PatientRef)...); err != nil {
 			return nil, err
 		}
 		h.NumInstances = int(n)

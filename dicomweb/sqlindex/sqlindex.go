@@ -139,6 +139,7 @@ func normalized(rec dicomweb.InstanceRecord) dicomweb.InstanceRecord {
 	if rec.StoredAt.IsZero() {
 		rec.StoredAt = time.Now()
 	}
+	rec.PatientRef = "" // links are LinkStudy's
 	rec.StoredAt = ts(rec.StoredAt)
 	rec.Metadata, rec.Layout = bytesOrNil(rec.Metadata), bytesOrNil(rec.Layout)
 	rec.Study.JSON, rec.Series.JSON = bytesOrNil(rec.Study.JSON), bytesOrNil(rec.Series.JSON)
@@ -323,7 +324,7 @@ const (
 	// series r and study s.
 	instanceCols = `i.study_uid, i.series_uid, i.sop_uid, i.sop_class_uid, i.transfer_syntax_uid, i.instance_number,
 	i.num_rows, i.num_columns, i.num_frames, i.bits_allocated, i.blob_key, i.size_bytes, i.sha256, i.stored_at,
-	i.metadata, i.layout, ` + studyCols + `, ` + seriesCols
+	i.metadata, i.layout, ` + studyCols + `, ` + seriesCols + `, s.patient_ref`
 	instanceFrom = ` FROM dicomweb_instances i
 	JOIN dicomweb_series r ON r.scope_kind = i.scope_kind AND r.scope_id = i.scope_id AND r.series_uid = i.series_uid
 	JOIN dicomweb_studies s ON s.scope_kind = i.scope_kind AND s.scope_id = i.scope_id AND s.study_uid = i.study_uid`
@@ -360,7 +361,7 @@ func scanInstance(sc scanner, scope dicomweb.Scope) (dicomweb.InstanceRecord, er
 	dest := []any{&rec.StudyUID, &rec.SeriesUID, &rec.SOPUID, &rec.SOPClassUID, &rec.TransferSyntaxUID, &num,
 		&rows, &cols, &frames, &bits, &rec.BlobKey, &rec.Size, &rec.SHA256, &rec.StoredAt, &rec.Metadata, &rec.Layout}
 	dest = append(append(dest, studyDest(&rec.Study)...), se.dest()...)
-	if err := sc.Scan(dest...); err != nil {
+	if err := sc.Scan(append(dest, &rec.PatientRef)...); err != nil {
 		return dicomweb.InstanceRecord{}, err
 	}
 	rec.InstanceNumber = intPtrOf(num)
