@@ -228,10 +228,30 @@ func SeriesJSON(h SeriesHit, f Fields, base string) (object, error) {
 	return o, nil
 }
 
-// InstanceJSON is the QIDO answer for one instance.
+// instanceSummary picks an instance's default QIDO attributes out of its metadata.
+func instanceSummary(metadata []byte) ([]byte, error) {
+	md, err := parseObject(metadata)
+	if err != nil {
+		return nil, err
+	}
+	o := object{}
+	for k, v := range md {
+		if t, ok := tagOfKey(k); ok && !isBulk(v) && slices.Contains(defaultInstanceTags, t) {
+			o[k] = v
+		}
+	}
+	return json.Marshal(o)
+}
+
+// InstanceJSON is the QIDO answer for one instance: from its precomputed summary when only the
+// default attributes are asked for, else from its whole metadata.
 func InstanceJSON(r InstanceRecord, f Fields, base string) (object, error) {
 	o := object{}
-	md, err := parseObject(r.Metadata)
+	src := r.Metadata
+	if !f.All && len(f.Tags) == 0 && r.Summary != nil {
+		src = r.Summary
+	}
+	md, err := parseObject(src)
 	if err != nil {
 		return nil, err
 	}

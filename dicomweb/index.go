@@ -54,6 +54,9 @@ type InstanceRecord struct {
 	// Layout is the codec's description of the pixel data and bulk values (JSON). Opaque to the
 	// index.
 	Layout []byte
+	// Summary is a DICOM JSON object of the instance's default QIDO attributes, so that an
+	// instance search need not read the whole metadata. Opaque to the index.
+	Summary []byte
 
 	Study  StudyAttrs
 	Series SeriesAttrs

@@ -265,11 +265,15 @@ func (s *Store) record(ctx context.Context, scope Scope, inst *dcm.Instance, key
 	if err != nil {
 		return InstanceRecord{}, err
 	}
+	summary, err := instanceSummary(inst.Metadata)
+	if err != nil {
+		return InstanceRecord{}, err
+	}
 	rec := InstanceRecord{
 		Scope: scope, StudyUID: inst.StudyInstanceUID, SeriesUID: inst.SeriesInstanceUID, SOPUID: inst.SOPInstanceUID,
 		SOPClassUID: inst.SOPClassUID, TransferSyntaxUID: inst.TransferSyntaxUID,
 		InstanceNumber: intAttr(a(tagInstanceNumber)), BlobKey: key, Size: info.Size, SHA256: info.SHA256,
-		StoredAt: s.cfg.Clock().UTC(), Metadata: inst.Metadata, Layout: layout,
+		StoredAt: s.cfg.Clock().UTC(), Metadata: inst.Metadata, Layout: layout, Summary: summary,
 		Study: StudyAttrs{
 			PatientName: a(tagPatientName), PatientID: a(tagPatientID), IssuerOfPatientID: a(tagIssuerOfPatientID),
 			PatientBirthDate: a(tagPatientBirthDate), PatientSex: a(tagPatientSex), StudyDate: a(tagStudyDate),

@@ -247,6 +247,17 @@ func testDICOMweb(t *testing.T, e *env) {
 		t.Fatalf("QIDO instances of a study: %s", r.body)
 	}
 
+	r = e.do("GET", scope+"/studies/"+studyA+"/instances", "pacs", nil)
+	if got := jsonArray(t, r.body); len(got) != 10 || value(got[0], "00080016") != dicomwebtest.CTImageStorage ||
+		value(got[0], "00280010") != 64.0 || value(got[0], "00200013") == nil || value(got[0], "00081190") == nil ||
+		got[0]["7FE00010"] != nil || got[0]["00100010"] != nil {
+		t.Fatalf("QIDO instances with the default attributes: %s", r.body)
+	}
+	r = e.do("GET", scope+"/instances?SOPInstanceUID="+dicomwebtest.UIDRoot(101)+".1.1.3&includefield=all", "pacs", nil)
+	if got := jsonArray(t, r.body); len(got) != 1 || value(got[0], "00200013") != 3.0 || got[0]["00100010"] == nil {
+		t.Fatalf("QIDO an instance with includefield=all: %s", r.body)
+	}
+
 	// Metadata from the index, frames and whole-study retrieve from the blobs.
 	r = e.do("GET", scope+"/studies/"+studyA+"/metadata", "pacs", nil, "Accept", "application/dicom+json")
 	meta := jsonArray(t, r.body)

@@ -141,7 +141,7 @@ func normalized(rec dicomweb.InstanceRecord) dicomweb.InstanceRecord {
 	}
 	rec.PatientRef = "" // links are LinkStudy's
 	rec.StoredAt = ts(rec.StoredAt)
-	rec.Metadata, rec.Layout = bytesOrNil(rec.Metadata), bytesOrNil(rec.Layout)
+	rec.Metadata, rec.Layout, rec.Summary = bytesOrNil(rec.Metadata), bytesOrNil(rec.Layout), bytesOrNil(rec.Summary)
 	rec.Study.JSON, rec.Series.JSON = bytesOrNil(rec.Study.JSON), bytesOrNil(rec.Series.JSON)
 	return rec
 }
@@ -227,11 +227,11 @@ func put(ctx context.Context, tx *sqldb.Tx, rec dicomweb.InstanceRecord) (dicomw
 	sc := rec.Scope
 	res, err := tx.Exec(ctx, `INSERT INTO dicomweb_instances (scope_kind, scope_id, sop_uid, study_uid, series_uid,
 		sop_class_uid, transfer_syntax_uid, instance_number, num_rows, num_columns, num_frames, bits_allocated, blob_key,
-		size_bytes, sha256, stored_at, metadata, layout) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		size_bytes, sha256, stored_at, metadata, layout, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (scope_kind, scope_id, sop_uid) DO NOTHING`,
 		sc.Kind, sc.ID, rec.SOPUID, rec.StudyUID, rec.SeriesUID, rec.SOPClassUID, rec.TransferSyntaxUID,
 		intPtrArg(rec.InstanceNumber), rec.Rows, rec.Columns, rec.NumberOfFrames, rec.BitsAllocated, rec.BlobKey,
-		rec.Size, rec.SHA256, rec.StoredAt, rec.Metadata, rec.Layout)
+		rec.Size, rec.SHA256, rec.StoredAt, rec.Metadata, rec.Layout, rec.Summary)
 	if err != nil {
 		return dicomweb.InstanceRecord{}, false, err
 	}
@@ -324,7 +324,7 @@ const (
 	// series r and study s.
 	instanceCols = `i.study_uid, i.series_uid, i.sop_uid, i.sop_class_uid, i.transfer_syntax_uid, i.instance_number,
 	i.num_rows, i.num_columns, i.num_frames, i.bits_allocated, i.blob_key, i.size_bytes, i.sha256, i.stored_at,
-	i.metadata, i.layout, ` + studyCols + `, ` + seriesCols + `, s.patient_ref`
+	i.metadata, i.layout, i.summary, ` + studyCols + `, ` + seriesCols + `, s.patient_ref`
 	instanceFrom = ` FROM dicomweb_instances i
 	JOIN dicomweb_series r ON r.scope_kind = i.scope_kind AND r.scope_id = i.scope_id AND r.series_uid = i.series_uid
 	JOIN dicomweb_studies s ON s.scope_kind = i.scope_kind AND s.scope_id = i.scope_id AND s.study_uid = i.study_uid`
@@ -359,7 +359,7 @@ func scanInstance(sc scanner, scope dicomweb.Scope) (dicomweb.InstanceRecord, er
 	var rows, cols, frames, bits int64
 	var se seriesScan
 	dest := []any{&rec.StudyUID, &rec.SeriesUID, &rec.SOPUID, &rec.SOPClassUID, &rec.TransferSyntaxUID, &num,
-		&rows, &cols, &frames, &bits, &rec.BlobKey, &rec.Size, &rec.SHA256, &rec.StoredAt, &rec.Metadata, &rec.Layout}
+		&rows, &cols, &frames, &bits, &rec.BlobKey, &rec.Size, &rec.SHA256, &rec.StoredAt, &rec.Metadata, &rec.Layout, &rec.Summary}
 	dest = append(append(dest, studyDest(&rec.Study)...), se.dest()...)
 	if err := sc.Scan(append(dest, &rec.PatientRef)...); err != nil {
 		return dicomweb.InstanceRecord{}, err
@@ -368,6 +368,7 @@ func scanInstance(sc scanner, scope dicomweb.Scope) (dicomweb.InstanceRecord, er
 	rec.Rows, rec.Columns, rec.NumberOfFrames, rec.BitsAllocated = int(rows), int(cols), int(frames), int(bits)
 	rec.StoredAt = rec.StoredAt.UTC()
 	rec.Metadata, rec.Layout, rec.Study.JSON = bytesOrNil(rec.Metadata), bytesOrNil(rec.Layout), bytesOrNil(rec.Study.JSON)
+	rec.Summary = bytesOrNil(rec.Summary)
 	rec.Series = se.attrs()
 	return rec, nil
 }

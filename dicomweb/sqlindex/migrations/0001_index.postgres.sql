@@ -68,7 +68,8 @@ CREATE INDEX dicomweb_series_study ON dicomweb_series (scope_kind, scope_id, stu
 CREATE INDEX dicomweb_series_modality ON dicomweb_series (scope_kind, scope_id, modality);
 CREATE INDEX dicomweb_series_pps_date ON dicomweb_series (scope_kind, scope_id, pps_start_date);
 
--- The instances; metadata and layout are read only when instances are returned.
+-- The instances; metadata, layout and summary (the default QIDO attributes, precomputed) are
+-- read only when instances are returned.
 CREATE TABLE dicomweb_instances (
 	scope_kind TEXT COLLATE "C" NOT NULL,
 	scope_id TEXT COLLATE "C" NOT NULL,
@@ -88,6 +89,7 @@ CREATE TABLE dicomweb_instances (
 	stored_at TIMESTAMP NOT NULL,
 	metadata BYTEA,
 	layout BYTEA,
+	summary BYTEA,
 	PRIMARY KEY (scope_kind, scope_id, sop_uid)
 );
 
