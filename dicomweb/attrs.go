@@ -88,11 +88,11 @@ func seriesLevel(t dcm.Tag) bool {
 	return false
 }
 
-// object is a DICOM JSON object: attributes keyed by their 8-hex tag.
-type object map[string]json.RawMessage
+// Object is a DICOM JSON object: attributes keyed by their 8-hex tag.
+type Object map[string]json.RawMessage
 
-func parseObject(b []byte) (object, error) {
-	o := object{}
+func parseObject(b []byte) (Object, error) {
+	o := Object{}
 	if len(b) == 0 {
 		return o, nil
 	}
@@ -111,7 +111,7 @@ func splitLevels(metadata []byte) (study, series []byte, err error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	st, se := object{}, object{}
+	st, se := Object{}, Object{}
 	for k, v := range o {
 		t, ok := tagOfKey(k)
 		if !ok {
@@ -169,7 +169,7 @@ func numValue(vr string, n int) json.RawMessage {
 }
 
 // pick copies the wanted attributes of src into dst (without overwriting).
-func pick(dst, src object, f Fields, defaults []dcm.Tag) {
+func pick(dst, src Object, f Fields, defaults []dcm.Tag) {
 	for k, v := range src {
 		t, ok := tagOfKey(k)
 		if !ok {
@@ -182,8 +182,8 @@ func pick(dst, src object, f Fields, defaults []dcm.Tag) {
 }
 
 // StudyJSON is the QIDO answer for one study; base is the scope's DICOMweb URL.
-func StudyJSON(h StudyHit, f Fields, base string) (object, error) {
-	o := object{}
+func StudyJSON(h StudyHit, f Fields, base string) (Object, error) {
+	o := Object{}
 	st, err := parseObject(h.Study.JSON)
 	if err != nil {
 		return nil, err
@@ -204,8 +204,8 @@ func StudyJSON(h StudyHit, f Fields, base string) (object, error) {
 }
 
 // SeriesJSON is the QIDO answer for one series.
-func SeriesJSON(h SeriesHit, f Fields, base string) (object, error) {
-	o := object{}
+func SeriesJSON(h SeriesHit, f Fields, base string) (Object, error) {
+	o := Object{}
 	se, err := parseObject(h.Series.JSON)
 	if err != nil {
 		return nil, err
@@ -234,7 +234,7 @@ func instanceSummary(metadata []byte) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	o := object{}
+	o := Object{}
 	for k, v := range md {
 		if t, ok := tagOfKey(k); ok && !isBulk(v) && slices.Contains(defaultInstanceTags, t) {
 			o[k] = v
@@ -245,8 +245,8 @@ func instanceSummary(metadata []byte) ([]byte, error) {
 
 // InstanceJSON is the QIDO answer for one instance: from its precomputed summary when only the
 // default attributes are asked for, else from its whole metadata.
-func InstanceJSON(r InstanceRecord, f Fields, base string) (object, error) {
-	o := object{}
+func InstanceJSON(r InstanceRecord, f Fields, base string) (Object, error) {
+	o := Object{}
 	src := r.Metadata
 	if !f.All && len(f.Tags) == 0 && r.Summary != nil {
 		src = r.Summary
@@ -282,4 +282,33 @@ const bulkTemplate = "{bulk}"
 // the instance's WADO-RS URL.
 func Metadata(r InstanceRecord, instanceURL string) []byte {
 	return []byte(strings.ReplaceAll(string(r.Metadata), `"BulkDataURI":"`+bulkTemplate, `"BulkDataURI":"`+instanceURL+"/bulkdata"))
+}
+
+// AppendJSON appends objects as a DICOM JSON array. The values are the store's own compact JSON,
+// copied as they are (encoding/json would re-validate every one); keys are sorted.
+func AppendJSON(b []byte, objects []Object) []byte {
+	b = append(b, '[')
+	keys := make([]string, 0, 32)
+	for i, o := range objects {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		keys = keys[:0]
+		for k := range o {
+			keys = append(keys, k)
+		}
+		slices.Sort(keys)
+		b = append(b, '{')
+		for j, k := range keys {
+			if j > 0 {
+				b = append(b, ',')
+			}
+			b = append(b, '"')
+			b = append(b, k...)
+			b = append(b, '"', ':')
+			b = append(b, o[k]...)
+		}
+		b = append(b, '}')
+	}
+	return append(b, ']')
 }

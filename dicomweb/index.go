@@ -169,6 +169,9 @@ type Query struct {
 	Matches   []Match
 	Limit     int // 0: the index's default maximum
 	Offset    int
+	// Metadata asks for each instance's whole Metadata and Layout in an instance search;
+	// otherwise they are left out (Summary is always there).
+	Metadata bool
 }
 
 // PutResult is the outcome of one record of PutInstances: Err is nil, wraps ErrDuplicate (and

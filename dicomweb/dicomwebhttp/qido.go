@@ -1,7 +1,6 @@
 package dicomwebhttp
 
 import (
-	"encoding/json"
 	"mime"
 	"net/url"
 	"strings"
@@ -25,12 +24,13 @@ func (s *Server) qido(level dicomweb.Level) func(*request) error {
 			return err
 		}
 		q.Scope, q.StudyUID, q.SeriesUID = rq.scope, rq.r.PathValue("study"), rq.r.PathValue("series")
+		q.Metadata = fields.All || len(fields.Tags) > 0 // else the instances' summaries suffice
 		res, err := s.store.Search(rq.ctx, q)
 		if err != nil {
 			return err
 		}
 		var (
-			out     []any
+			out     []dicomweb.Object
 			studies []dicomweb.StudyRef
 		)
 		switch level {
@@ -71,15 +71,9 @@ func (s *Server) qido(level dicomweb.Level) func(*request) error {
 		if res.More {
 			warn(rq.w, "The number of results exceeded the maximum supported by the server or the limit asked for. Additional results can be requested.")
 		}
-		if out == nil {
-			out = []any{}
-		}
-		b, err := json.Marshal(out)
-		if err != nil {
-			return err
-		}
 		rq.w.Header().Set("Content-Type", "application/dicom+json")
-		_, err = rq.w.Write(b)
+		rq.w.Header().Set("Cache-Control", "no-store")
+		_, err = rq.w.Write(dicomweb.AppendJSON(make([]byte, 0, 4096), out))
 		return err
 	}
 }

@@ -273,7 +273,11 @@ func (x *Index) Search(ctx context.Context, q dicomweb.Query) (dicomweb.Result, 
 		}
 	case dicomweb.LevelInstance:
 		var rows *sql.Rows
-		rows, err = x.db.Query(ctx, `SELECT `+instanceCols+instanceFrom+` WHERE i.scope_kind = ? AND i.scope_id = ?`+
+		cols := instanceCols
+		if !q.Metadata {
+			cols = strings.Replace(cols, "i.metadata, i.layout,", "NULL, NULL,", 1)
+		}
+		rows, err = x.db.Query(ctx, `SELECT `+cols+instanceFrom+` WHERE i.scope_kind = ? AND i.scope_id = ?`+
 			c.and()+` ORDER BY i.instance_number NULLS LAST, i.sop_uid LIMIT ? OFFSET ?`, args...)
 		if err == nil {
 			res.Instances, err = scanInstances(rows, q.Scope)

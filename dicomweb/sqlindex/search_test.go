@@ -217,13 +217,24 @@ func TestSearchResults(t *testing.T) {
 		if diff := cmp.Diff(dicomweb.Result{Series: wantSeries}, res, cmpRec); diff != "" {
 			t.Errorf("series hit (-want +got):\n%s", diff)
 		}
-		res, err = ix.Search(ctx, dicomweb.Query{Scope: scopeA, Level: dicomweb.LevelInstance, SeriesUID: "1.3.1"})
+		res, err = ix.Search(ctx, dicomweb.Query{Scope: scopeA, Level: dicomweb.LevelInstance, SeriesUID: "1.3.1", Metadata: true})
 		if err != nil {
 			t.Fatal(err)
 		}
 		wantInstances := []dicomweb.InstanceRecord{stored(recs[10]), stored(recs[9])}
 		if diff := cmp.Diff(dicomweb.Result{Instances: wantInstances}, res, cmpRec); diff != "" {
 			t.Errorf("instance hits (-want +got):\n%s", diff)
+		}
+		// Without Metadata, the instances come without their metadata and layout.
+		res, err = ix.Search(ctx, dicomweb.Query{Scope: scopeA, Level: dicomweb.LevelInstance, SeriesUID: "1.3.1"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i := range wantInstances {
+			wantInstances[i].Metadata, wantInstances[i].Layout = nil, nil
+		}
+		if diff := cmp.Diff(dicomweb.Result{Instances: wantInstances}, res, cmpRec); diff != "" {
+			t.Errorf("instance hits without metadata (-want +got):\n%s", diff)
 		}
 	})
 }
