@@ -1,7 +1,10 @@
 package dicomweb
 
 import (
+	"bytes"
 	"encoding/json"
+	"errors"
+	"fmt"
 	"slices"
 	"strconv"
 	"strings"
@@ -96,8 +99,91 @@ func parseObject(b []byte) (Object, error) {
 	if len(b) == 0 {
 		return o, nil
 	}
-	err := json.Unmarshal(b, &o)
-	return o, err
+	if err := splitObject(b, func(k string, v []byte) { o[k] = v }); err != nil {
+		// not the compact JSON the store writes: decode it the slow way
+		o = Object{}
+		err = json.Unmarshal(b, &o)
+		return o, err
+	}
+	return o, nil
+}
+
+// splitObject calls fn with each member of a JSON object, its value as a slice of b (not
+// copied). It reads the compact JSON the store itself writes (keys without escapes) without
+// decoding the values, and reports anything else as an error.
+func splitObject(b []byte, fn func(k string, v []byte)) error {
+	bad := errors.New("dicomweb: not a compact JSON object")
+	i := 0
+	if len(b) < 2 || b[0] != '{' {
+		return bad
+	}
+	i = 1
+	if b[i] == '}' {
+		return nil
+	}
+	for {
+		if i >= len(b) || b[i] != '"' {
+			return bad
+		}
+		end := bytes.IndexByte(b[i+1:], '"')
+		if end < 0 {
+			return bad
+		}
+		key := b[i+1 : i+1+end]
+		for _, c := range key {
+			if c < 0x20 || c > 0x7e || c == '\\' {
+				return bad // not one of the store's own keys: leave it to encoding/json
+			}
+		}
+		i += end + 2
+		if i >= len(b) || b[i] != ':' {
+			return bad
+		}
+		i++
+		start, depth, inStr := i, 0, false
+		for ; i < len(b); i++ {
+			c := b[i]
+			if inStr {
+				switch c {
+				case '\\':
+					i++
+				case '"':
+					inStr = false
+				}
+				continue
+			}
+			switch c {
+			case '"':
+				inStr = true
+			case '{', '[':
+				depth++
+			case '}', ']':
+				if depth == 0 {
+					if c != '}' {
+						return bad
+					}
+					fn(string(key), b[start:i])
+					if i != len(b)-1 {
+						return bad
+					}
+					return nil
+				}
+				depth--
+			case ',':
+				if depth == 0 {
+					goto next
+				}
+			}
+			continue
+		next:
+			break
+		}
+		if i >= len(b) {
+			return bad
+		}
+		fn(string(key), b[start:i])
+		i++ // the comma
+	}
 }
 
 func tagOfKey(k string) (dcm.Tag, bool) {
@@ -159,13 +245,22 @@ func (f Fields) wants(t dcm.Tag, defaults []dcm.Tag) bool {
 }
 
 func strValue(vr string, vals ...string) json.RawMessage {
-	b, _ := json.Marshal(map[string]any{"vr": vr, "Value": vals})
-	return b
+	b := make([]byte, 0, 32+16*len(vals))
+	b = append(b, `{"vr":"`...)
+	b = append(b, vr...)
+	b = append(b, `","Value":[`...)
+	for i, v := range vals {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		q, _ := json.Marshal(v) // a string always marshals
+		b = append(b, q...)
+	}
+	return append(b, ']', '}')
 }
 
 func numValue(vr string, n int) json.RawMessage {
-	b, _ := json.Marshal(map[string]any{"vr": vr, "Value": []int{n}})
-	return b
+	return fmt.Appendf(nil, `{"vr":"%s","Value":[%d]}`, vr, n)
 }
 
 // pick copies the wanted attributes of src into dst (without overwriting).
