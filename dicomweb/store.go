@@ -133,7 +133,7 @@ func (s *Store) Stage(ctx context.Context, scope Scope, study string, r io.Reade
 		}
 		done <- inspected{inst, err}
 	}()
-	info, putErr := s.cfg.Blobs.Put(ctx, key, io.TeeReader(r, pw), blob.PutOptions{ContentType: "application/dicom"})
+	info, putErr := s.cfg.Blobs.Put(ctx, key, io.TeeReader(chunked{r}, pw), blob.PutOptions{ContentType: "application/dicom"})
 	pw.CloseWithError(putErr) // nil: EOF for the inspector
 	res := <-done
 	failed := func(o Outcome, reason uint16, msg string) (Staged, error) {
@@ -234,6 +234,19 @@ func (s *Store) Discard(staged []Staged) {
 			s.deleteBlob(st.key)
 		}
 	}
+}
+
+// chunked reads as much as it is asked for, as long as the underlying reader gives: a
+// multipart part yields a few kilobytes per Read, and each Read here becomes a write to storage
+// and a hand-over to the inspector.
+type chunked struct{ r io.Reader }
+
+func (c chunked) Read(p []byte) (int, error) {
+	n, err := io.ReadAtLeast(c.r, p, len(p))
+	if err == io.ErrUnexpectedEOF {
+		err = nil // the end: the next Read says EOF
+	}
+	return n, err
 }
 
 // safeInspect is dcm.Inspect with a last guard: a panic is a refusal, never a crash.

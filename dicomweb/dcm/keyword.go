@@ -3,6 +3,8 @@ package dcm
 import (
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 
 	"github.com/suyashkumar/dicom/pkg/tag"
 )
@@ -16,12 +18,27 @@ func TagByKeyword(s string) (Tag, bool) {
 			return Tag(v), true
 		}
 	}
+	if t, ok := keywords.Load(s); ok {
+		return t.(Tag), true
+	}
 	info, err := tag.FindByKeyword(s)
 	if err != nil {
 		return 0, false
 	}
-	return Tag(uint32(info.Tag.Group)<<16 | uint32(info.Tag.Element)), true
+	t := Tag(uint32(info.Tag.Group)<<16 | uint32(info.Tag.Element))
+	if keywordCount.Add(1) <= maxKeywords { // bounded: query strings are the client's
+		keywords.Store(s, t)
+	}
+	return t, true
 }
+
+// keywords caches the dictionary's answers (its lookup by keyword scans the whole dictionary).
+var (
+	keywords     sync.Map
+	keywordCount atomic.Int64
+)
+
+const maxKeywords = 4096
 
 // KeywordOf is the PS3.6 keyword of t ("" when the dictionary does not know it).
 func KeywordOf(t Tag) string {

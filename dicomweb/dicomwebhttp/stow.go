@@ -1,6 +1,7 @@
 package dicomwebhttp
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"io"
@@ -33,7 +34,9 @@ func (s *Server) stow(rq *request) error {
 		return badRequest("the multipart request has no boundary")
 	}
 	study := rq.r.PathValue("study")
-	mr := multipart.NewReader(rq.r.Body, params["boundary"])
+	// A large buffer under the multipart reader (whose own is 4 KiB) reads the connection in
+	// large chunks rather than a few kilobytes at a time.
+	mr := multipart.NewReader(bufio.NewReaderSize(rq.r.Body, 1<<20), params["boundary"])
 	var (
 		outcomes []dicomweb.Outcome
 		staged   []dicomweb.Staged
