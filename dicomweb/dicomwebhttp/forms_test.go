@@ -11,7 +11,10 @@ import (
 	"testing"
 
 	"github.com/ern-cpms/cpms/cpms"
+	"github.com/ern-cpms/cpms/dicomweb"
 	"github.com/ern-cpms/cpms/dicomweb/dicomwebtest"
+	"github.com/ern-cpms/cpms/dicomweb/sqlindex"
+	"github.com/ern-cpms/cpms/internal/blob"
 	"github.com/ern-cpms/cpms/internal/sqldb/sqldbtest"
 )
 
@@ -179,4 +182,33 @@ func signIn(t *testing.T, e *env, username string) *cpms.Principal {
 		t.Fatal(err)
 	}
 	return p
+}
+
+// TestSizeLimit: an instance over the store's limit is refused with A700, and nothing of it is
+// kept.
+func TestSizeLimit(t *testing.T) {
+	ctx := context.Background()
+	e := newEnv(t, sqldbtest.Engines(t)[0], blobStores(t)["files"])
+	idx, err := sqlindex.New(ctx, e.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	small, err := dicomweb.New(dicomweb.Config{Index: idx, Blobs: e.blobs, Domain: e.svc, MaxInstance: 20000})
+	if err != nil {
+		t.Fatal(err)
+	}
+	big := dicomwebtest.Study(dicomwebtest.UIDRoot(401), 9, 1, 128)[0] // 32 KiB of pixels
+	o, err := small.StoreInstance(ctx, dicomweb.Scope{Kind: "centres", ID: "BE10"}, "", bytes.NewReader(big))
+	if err != nil || !o.Failed || o.Reason != 0xA700 {
+		t.Fatalf("an instance over the limit: %+v %v", o, err)
+	}
+	var keys []string
+	e.blobs.List(ctx, "", func(i blob.Info) error { keys = append(keys, i.Key); return nil })
+	if len(keys) != 0 {
+		t.Errorf("the refused instance left %v", keys)
+	}
+	fits := dicomwebtest.Study(dicomwebtest.UIDRoot(402), 9, 1, 64)[0]
+	if o, err := small.StoreInstance(ctx, dicomweb.Scope{Kind: "centres", ID: "BE10"}, "", bytes.NewReader(fits)); err != nil || o.Failed {
+		t.Fatalf("an instance under the limit: %+v %v", o, err)
+	}
 }

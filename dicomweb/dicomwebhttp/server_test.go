@@ -26,6 +26,7 @@ import (
 	"github.com/ern-cpms/cpms/dicomweb/sqlindex"
 	"github.com/ern-cpms/cpms/internal/auth"
 	"github.com/ern-cpms/cpms/internal/blob"
+	"github.com/ern-cpms/cpms/internal/sqldb"
 	"github.com/ern-cpms/cpms/internal/sqldb/sqldbtest"
 )
 
@@ -33,6 +34,7 @@ var cheap = auth.Params{Memory: 8 * 1024, Time: 1, Threads: 1, SaltLen: 16, KeyL
 
 type env struct {
 	t      *testing.T
+	db     *sqldb.DB
 	svc    *cpms.Service
 	st     *sqlstore.Store
 	blobs  blob.Store
@@ -98,7 +100,7 @@ func newEnv(t *testing.T, eng sqldbtest.Engine, openBlobs func(*testing.T) blob.
 	if _, err := svc.SeedDemo(ctx, op); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, svc: svc, st: st, blobs: openBlobs(t), tokens: map[string]string{}}
+	e := &env{t: t, db: db, svc: svc, st: st, blobs: openBlobs(t), tokens: map[string]string{}}
 	for name, nt := range map[string]cpms.NewToken{
 		"pacs":     {Centre: "BE10", System: cpms.SystemPACS, Name: "pacs"},
 		"his":      {Centre: "BE10", System: cpms.SystemHIS, Name: "his"},
