@@ -188,7 +188,24 @@ func (x *Index) PutInstances(ctx context.Context, recs []dicomweb.InstanceRecord
 		}
 		norm[i] = normalized(rec)
 	}
+	sameScope := len(norm) > 0
+	for _, rec := range norm {
+		sameScope = sameScope && rec.Scope == norm[0].Scope
+	}
 	var out []dicomweb.PutResult
+	if sameScope {
+		err := x.db.InTx(ctx, func(tx *sqldb.Tx) error {
+			var err error
+			out, err = putBatch(ctx, tx, norm)
+			return err
+		})
+		if err == nil {
+			return out, nil
+		}
+		if !errors.Is(err, errBatchRace) {
+			return nil, wrap("put instances", err)
+		}
+	}
 	err := x.db.InTx(ctx, func(tx *sqldb.Tx) error {
 		out = make([]dicomweb.PutResult, len(norm)) // again on a retry
 		for i, rec := range norm {

@@ -3,6 +3,7 @@ package sqlindex_test
 import (
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -670,6 +671,90 @@ func TestPutInstances(t *testing.T) {
 		r, err = ix.Search(ctx, dicomweb.Query{Scope: scopeA, StudyUID: "7.1"})
 		if err != nil || len(r.Studies) != 1 || r.Studies[0].NumInstances != 3 || r.Studies[0].NumSeries != 2 {
 			t.Errorf("study 7.1 after the batch: %+v %v", r.Studies, err)
+		}
+	})
+}
+
+// A batch gives the same index as the same records put one by one: the fixture in one batch
+// (scope B) and one at a time (scope A) answer every level's search alike. A batch of records of
+// two scopes takes the path of one savepoint per record, with the same results.
+func TestPutInstancesLikeOneByOne(t *testing.T) {
+	eachEngine(t, func(t *testing.T, ix *sqlindex.Index) {
+		ctx := t.Context()
+		putAll(t, ix, fixture(scopeA))
+		if res, err := ix.PutInstances(ctx, fixture(scopeB)); err != nil {
+			t.Fatal(err)
+		} else {
+			for i, r := range res {
+				if r.Err != nil {
+					t.Fatalf("record %d: %v", i, r.Err)
+				}
+			}
+		}
+		for _, level := range []dicomweb.Level{dicomweb.LevelStudy, dicomweb.LevelSeries, dicomweb.LevelInstance} {
+			a, errA := ix.Search(ctx, dicomweb.Query{Scope: scopeA, Level: level, Metadata: true})
+			b, errB := ix.Search(ctx, dicomweb.Query{Scope: scopeB, Level: level, Metadata: true})
+			if errA != nil || errB != nil {
+				t.Fatal(errA, errB)
+			}
+			for i := range b.Studies {
+				b.Studies[i].Scope = scopeA
+			}
+			for i := range b.Instances {
+				b.Instances[i].Scope = scopeA
+				b.Instances[i].BlobKey = strings.Replace(b.Instances[i].BlobKey, scopeB.ID, scopeA.ID, 1)
+			}
+			if diff := cmp.Diff(a, b, cmpRec); diff != "" {
+				t.Errorf("level %d: one by one (-) and in a batch (+) differ:\n%s", level, diff)
+			}
+		}
+		mixed := []dicomweb.InstanceRecord{record(scopeA, "8.1", "8.1.1", "8.1.1.1", nil, 0), record(scopeB, "8.1", "8.1.1", "8.1.1.1", nil, 0),
+			record(scopeA, "8.2", "8.1.1", "8.2.1.1", nil, 1)}
+		res, err := ix.PutInstances(ctx, mixed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if res[0].Err != nil || res[1].Err != nil || !errors.Is(res[2].Err, dicomweb.ErrConflict) {
+			t.Errorf("a batch of two scopes: %v %v %v", res[0].Err, res[1].Err, res[2].Err)
+		}
+	})
+}
+
+// Concurrent batches into one new series and study count every instance and the series once.
+func TestPutInstancesConcurrent(t *testing.T) {
+	eachEngine(t, func(t *testing.T, ix *sqlindex.Index) {
+		ctx := t.Context()
+		var wg sync.WaitGroup
+		errs := make(chan error, 8)
+		for g := range 8 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				var batch []dicomweb.InstanceRecord
+				for k := range 5 {
+					batch = append(batch, record(scopeA, "9.1", "9.1.1", fmt.Sprintf("9.1.1.%d", g*10+k), nil, g*10+k))
+				}
+				res, err := ix.PutInstances(ctx, batch)
+				if err == nil {
+					for _, r := range res {
+						if r.Err != nil {
+							err = r.Err
+						}
+					}
+				}
+				errs <- err
+			}()
+		}
+		wg.Wait()
+		close(errs)
+		for err := range errs {
+			if err != nil {
+				t.Fatal(err)
+			}
+		}
+		r, err := ix.Search(ctx, dicomweb.Query{Scope: scopeA, StudyUID: "9.1"})
+		if err != nil || len(r.Studies) != 1 || r.Studies[0].NumInstances != 40 || r.Studies[0].NumSeries != 1 {
+			t.Fatalf("after 8 concurrent batches: %+v %v", r.Studies, err)
 		}
 	})
 }
