@@ -100,18 +100,23 @@ func (s *Server) rendered(thumbnail bool) func(*request) error {
 			}
 			frame = n
 		}
-		img, ctype, err := s.render(rq.ctx, rec, frame, opt)
-		if err != nil {
-			return err
-		}
-		if err := s.auditRead(rq, []dicomweb.InstanceRecord{rec}); err != nil {
-			return err
-		}
-		rq.w.Header().Set("Content-Type", ctype)
-		rq.w.Header().Set("Cache-Control", "private, max-age=3600")
-		_, err = rq.w.Write(img)
+		return s.writeRendered(rq, rec, frame, opt)
+	}
+}
+
+// writeRendered renders frame n of rec, audits the read and answers the image.
+func (s *Server) writeRendered(rq *request, rec dicomweb.InstanceRecord, n int, opt dcm.RenderOptions) error {
+	img, ctype, err := s.render(rq.ctx, rec, n, opt)
+	if err != nil {
 		return err
 	}
+	if err := s.auditRead(rq, []dicomweb.InstanceRecord{rec}); err != nil {
+		return err
+	}
+	rq.w.Header().Set("Content-Type", ctype)
+	rq.w.Header().Set("Cache-Control", "private, max-age=3600")
+	_, err = rq.w.Write(img)
+	return err
 }
 
 // representative is the instance a rendered or thumbnail request shows.
@@ -252,16 +257,7 @@ func (s *Server) wadoURI(rq *request) error {
 		if opt.Width < 0 || opt.Height < 0 || opt.Width > 4096 || opt.Height > 4096 {
 			return badRequest("rows and columns are 1 to 4096")
 		}
-		img, ctype, err := s.render(rq.ctx, rec, frame, opt)
-		if err != nil {
-			return err
-		}
-		if err := s.auditRead(rq, []dicomweb.InstanceRecord{rec}); err != nil {
-			return err
-		}
-		rq.w.Header().Set("Content-Type", ctype)
-		_, err = rq.w.Write(img)
-		return err
+		return s.writeRendered(rq, rec, frame, opt)
 	}
 	return notAcceptable("contentType is application/dicom, image/jpeg or image/png")
 }

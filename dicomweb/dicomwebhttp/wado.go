@@ -158,13 +158,19 @@ func (s *Server) metadata(rq *request) error {
 	return err
 }
 
-// frames is WADO-RS frames: one part per frame asked for, in the order asked.
-func (s *Server) frames(rq *request) error {
+// instanceLayout is the instance the path names, with its pixel and bulk data layout.
+func (s *Server) instanceLayout(rq *request) (dicomweb.InstanceRecord, dicomweb.Layout, error) {
 	rec, err := s.store.Instance(rq.ctx, rq.scope, rq.r.PathValue("study"), rq.r.PathValue("series"), rq.r.PathValue("sop"))
 	if err != nil {
-		return err
+		return rec, dicomweb.Layout{}, err
 	}
 	layout, err := dicomweb.LayoutOf(rec)
+	return rec, layout, err
+}
+
+// frames is WADO-RS frames: one part per frame asked for, in the order asked.
+func (s *Server) frames(rq *request) error {
+	rec, layout, err := s.instanceLayout(rq)
 	if err != nil {
 		return err
 	}
@@ -281,11 +287,7 @@ func (s *Server) copyRange(rq *request, rec dicomweb.InstanceRecord, off, length
 
 // bulkdata serves one bulk value named by its path in the instance's metadata.
 func (s *Server) bulkdata(rq *request) error {
-	rec, err := s.store.Instance(rq.ctx, rq.scope, rq.r.PathValue("study"), rq.r.PathValue("series"), rq.r.PathValue("sop"))
-	if err != nil {
-		return err
-	}
-	layout, err := dicomweb.LayoutOf(rec)
+	rec, layout, err := s.instanceLayout(rq)
 	if err != nil {
 		return err
 	}

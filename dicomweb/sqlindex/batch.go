@@ -76,19 +76,11 @@ func putBatch(ctx context.Context, tx *sqldb.Tx, recs []dicomweb.InstanceRecord)
 			out[i] = dicomweb.PutResult{Stored: recs[j], Err: fmt.Errorf("%w: %s", dicomweb.ErrDuplicate, rec.SOPUID)}
 			continue
 		}
-		res, err := tx.Exec(ctx, `INSERT INTO dicomweb_instances (scope_kind, scope_id, sop_uid, study_uid, series_uid,
-			sop_class_uid, transfer_syntax_uid, instance_number, num_rows, num_columns, num_frames, bits_allocated, blob_key,
-			size_bytes, sha256, stored_at, metadata, layout, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-			ON CONFLICT (scope_kind, scope_id, sop_uid) DO NOTHING`,
-			sc.Kind, sc.ID, rec.SOPUID, rec.StudyUID, rec.SeriesUID, rec.SOPClassUID, rec.TransferSyntaxUID,
-			intPtrArg(rec.InstanceNumber), rec.Rows, rec.Columns, rec.NumberOfFrames, rec.BitsAllocated, rec.BlobKey,
-			rec.Size, rec.SHA256, rec.StoredAt, rec.Metadata, rec.Layout, rec.Summary)
+		ok, err := insertInstance(ctx, tx, rec)
 		if err != nil {
 			return nil, err
 		}
-		if n, err := res.RowsAffected(); err != nil {
-			return nil, err
-		} else if n == 0 {
+		if !ok {
 			stored, err := instance(ctx, tx, sc, rec.SOPUID)
 			if err != nil {
 				return nil, err

@@ -242,19 +242,9 @@ func (x *Index) PutInstances(ctx context.Context, recs []dicomweb.InstanceRecord
 // nothing and returns the stored record and true.
 func put(ctx context.Context, tx *sqldb.Tx, rec dicomweb.InstanceRecord) (dicomweb.InstanceRecord, bool, error) {
 	sc := rec.Scope
-	res, err := tx.Exec(ctx, `INSERT INTO dicomweb_instances (scope_kind, scope_id, sop_uid, study_uid, series_uid,
-		sop_class_uid, transfer_syntax_uid, instance_number, num_rows, num_columns, num_frames, bits_allocated, blob_key,
-		size_bytes, sha256, stored_at, metadata, layout, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-		ON CONFLICT (scope_kind, scope_id, sop_uid) DO NOTHING`,
-		sc.Kind, sc.ID, rec.SOPUID, rec.StudyUID, rec.SeriesUID, rec.SOPClassUID, rec.TransferSyntaxUID,
-		intPtrArg(rec.InstanceNumber), rec.Rows, rec.Columns, rec.NumberOfFrames, rec.BitsAllocated, rec.BlobKey,
-		rec.Size, rec.SHA256, rec.StoredAt, rec.Metadata, rec.Layout, rec.Summary)
-	if err != nil {
+	if ok, err := insertInstance(ctx, tx, rec); err != nil {
 		return dicomweb.InstanceRecord{}, false, err
-	}
-	if n, err := res.RowsAffected(); err != nil {
-		return dicomweb.InstanceRecord{}, false, err
-	} else if n == 0 {
+	} else if !ok {
 		stored, err := instance(ctx, tx, sc, rec.SOPUID)
 		return stored, true, err
 	}
@@ -263,7 +253,7 @@ func put(ctx context.Context, tx *sqldb.Tx, rec dicomweb.InstanceRecord) (dicomw
 	se := rec.Series
 	var seriesStudy string
 	var seriesCount int64
-	err = tx.QueryRow(ctx, `INSERT INTO dicomweb_series (scope_kind, scope_id, series_uid, study_uid, modality,
+	err := tx.QueryRow(ctx, `INSERT INTO dicomweb_series (scope_kind, scope_id, series_uid, study_uid, modality,
 		series_number, series_description, pps_start_date, pps_start_time, pps_start_time_norm, attrs_json,
 		num_instances, last_stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
 		ON CONFLICT (scope_kind, scope_id, series_uid) DO UPDATE SET num_instances = dicomweb_series.num_instances + 1
@@ -323,6 +313,24 @@ func put(ctx context.Context, tx *sqldb.Tx, rec dicomweb.InstanceRecord) (dicomw
 	_, err = tx.Exec(ctx, `INSERT INTO dicomweb_study_classes (scope_kind, scope_id, study_uid, sop_class_uid)
 		VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, sc.Kind, sc.ID, rec.StudyUID, rec.SOPClassUID)
 	return rec, false, err
+}
+
+// insertInstance inserts rec's instance row; false when the scope holds the SOP instance already
+// (nothing is written then).
+func insertInstance(ctx context.Context, tx *sqldb.Tx, rec dicomweb.InstanceRecord) (bool, error) {
+	sc := rec.Scope
+	res, err := tx.Exec(ctx, `INSERT INTO dicomweb_instances (scope_kind, scope_id, sop_uid, study_uid, series_uid,
+		sop_class_uid, transfer_syntax_uid, instance_number, num_rows, num_columns, num_frames, bits_allocated, blob_key,
+		size_bytes, sha256, stored_at, metadata, layout, summary) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (scope_kind, scope_id, sop_uid) DO NOTHING`,
+		sc.Kind, sc.ID, rec.SOPUID, rec.StudyUID, rec.SeriesUID, rec.SOPClassUID, rec.TransferSyntaxUID,
+		intPtrArg(rec.InstanceNumber), rec.Rows, rec.Columns, rec.NumberOfFrames, rec.BitsAllocated, rec.BlobKey,
+		rec.Size, rec.SHA256, rec.StoredAt, rec.Metadata, rec.Layout, rec.Summary)
+	if err != nil {
+		return false, err
+	}
+	n, err := res.RowsAffected()
+	return n > 0, err
 }
 
 // studyAttrCols are the study columns a put writes, in the order of put's studyArgs.
