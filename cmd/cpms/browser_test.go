@@ -42,10 +42,11 @@ func chromium(t *testing.T) (browser, root string) {
 // administration, temporary passwords and the second factor (admin.mjs); the assistant
 // capability (assistant.mjs); the audit trail for the deployment's helpdesk (audit.mjs); enrolment
 // with consents, the patient list, freezing, the centre tier, the access records of the
-// data-protection officer and transfers (patients.mjs).
+// data-protection officer and transfers (patients.mjs); the study a centre's PACS stored for a
+// patient, on the patient's page and nowhere else (images.mjs).
 func TestBrowser(t *testing.T) {
 	browser, root := chromium(t)
-	for _, script := range []string{"shell.mjs", "admin.mjs", "assistant.mjs", "audit.mjs", "patients.mjs"} {
+	for _, script := range []string{"shell.mjs", "admin.mjs", "assistant.mjs", "audit.mjs", "patients.mjs", "images.mjs"} {
 		t.Run(script, func(t *testing.T) {
 			s := startServer(t, nil)
 			ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
@@ -61,6 +62,12 @@ func TestBrowser(t *testing.T) {
 					t.Fatalf("user add: %s %s", o, e)
 				}
 				cmd.Env = append(cmd.Env, "CPMS_E2E_HELPDESK_USER=helpdesk1", "CPMS_E2E_HELPDESK_PASSWORD="+pw)
+			}
+			if script == "images.mjs" {
+				// The centre's PACS stores a study of the demo patient Roger Addel (his MRN and its issuer).
+				const desc = "Synthetic CT of the chest"
+				storeStudy(t, s, lastLine(s.cli(t, "token create", "--centre", "BE10", "--system", "pacs")), desc)
+				cmd.Env = append(cmd.Env, "CPMS_E2E_STUDY_DESCRIPTION="+desc)
 			}
 			out, err := cmd.CombinedOutput()
 			if err != nil {

@@ -1,8 +1,10 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"fmt"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -58,5 +60,34 @@ func TestDICOMwebClient(t *testing.T) {
 			}
 			t.Logf("%s", strings.TrimSpace(string(out)))
 		})
+	}
+}
+
+// storeStudy stores, with a PACS token of BE10, three slices of a study of the demo patient Roger
+// Addel: PatientID and IssuerOfPatientID are his local identifier, so the study is linked to him.
+func storeStudy(t *testing.T, s *server, pacs, description string) {
+	t.Helper()
+	root := dicomwebtest.UIDRoot(9100)
+	var insts [][]byte
+	for k := range 3 {
+		insts = append(insts, dicomwebtest.CT{PatientName: "Addel^Roger", PatientID: "DEMO-BE10-0001",
+			IssuerOfPatientID: "2.999.1.1", BirthDate: "19760205", Sex: "M", StudyUID: root + ".1", SeriesUID: root + ".1.1",
+			SOPUID: fmt.Sprintf("%s.1.1.%d", root, k+1), StudyDate: "20240102", StudyTime: "093000",
+			AccessionNumber: "ACC9100", StudyDescription: description, SeriesNumber: 1, InstanceNumber: k + 1}.Bytes())
+	}
+	body, ct := dicomwebtest.Multipart(insts)
+	req, err := http.NewRequest("POST", s.base+"/dicomweb/centres/BE10/studies", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+pacs)
+	req.Header.Set("Content-Type", ct)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("storing the demo patient's study: %d %s", resp.StatusCode, resp.Header.Get("Warning"))
 	}
 }

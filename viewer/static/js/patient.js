@@ -399,7 +399,7 @@ function wireTransferForm() {
         const t = await post(`${base}/transfers`, { toCentre: select.value, comment: byId('transfer-comment').value.trim() });
         form.reset();
         say(done, `Transfer to ${centreText(t.ern, t.toCentre)} requested: a clinician there accepts or refuses it.`);
-        await Promise.all([showTransfers(), showHistory()]);
+        await Promise.all([showTransfers(), showImages(), showHistory()]);
       } catch (err) {
         if (err.status === 401) return;
         const unplaced = showFieldErrors(form, err.errors);
@@ -435,6 +435,46 @@ async function showTransfers() {
     t.comment ? h('p', { class: 'item-quote', text: t.comment }) : null,
     t.decidedAt ? h('p', { class: 'item-meta' }, `${t.status} by ${nameOf(t.decidedBy)} on `, timeElement(t.decidedAt, true)) : null,
     t.decisionComment ? h('p', { class: 'item-quote', text: t.decisionComment }) : null))));
+}
+
+// Images: the studies of the image store linked to the patient (by the local identifier and
+// its issuer when the centre's PACS stored them, or by hand).
+
+// dicomDate shows a DICOM date (YYYYMMDD) as the other dates of the page.
+function dicomDate(s) {
+  return /^\d{8}$/.test(s || '') ? formatDay(`${s.slice(0, 4)}-${s.slice(4, 6)}-${s.slice(6, 8)}`) : '—';
+}
+
+async function showImages() {
+  const box = byId('images');
+  say(byId('images-error'), '');
+  let studies;
+  try {
+    studies = (await get(`${base}/studies`)).studies || [];
+  } catch (err) {
+    fill(box);
+    box.removeAttribute('aria-busy');
+    if (err.status !== 401) say(byId('images-error'), `The images could not be loaded: ${err.message}`);
+    return;
+  }
+  box.removeAttribute('aria-busy');
+  if (studies.length === 0) {
+    fill(box, h('p', { class: 'muted', text: 'No study is linked to this patient. Studies the centre\u2019s PACS stores '
+      + 'are linked when their patient ID and its issuer match one of the patient\u2019s local identifiers.' }));
+    return;
+  }
+  const cell = (label, ...content) => h('td', { 'data-label': label }, h('div', {}, ...content));
+  fill(box, h('table', { class: 'stack images' },
+    h('caption', { class: 'visually-hidden', text: 'Image studies of the patient, newest first' }),
+    h('thead', {}, h('tr', {}, ['Study date', 'Description', 'Modalities', 'Series', 'Images', 'Received']
+      .map((t) => h('th', { scope: 'col', text: t })))),
+    h('tbody', {}, studies.map((st) => h('tr', { 'data-study': st.studyUid },
+      cell('Study date', dicomDate(st.date)),
+      cell('Description', st.description || '—'),
+      cell('Modalities', (st.modalities || []).join(', ') || '—'),
+      cell('Series', String(st.series)),
+      cell('Images', String(st.instances)),
+      cell('Received', timeElement(st.lastStoredAt, true)))))));
 }
 
 // History: what changed from one version to the next.
@@ -539,5 +579,5 @@ if (patient !== null) {
   wireIdentityForm();
   wireWithdrawDialog();
   wireTransferForm();
-  await Promise.all([showTransfers(), showHistory()]);
+  await Promise.all([showTransfers(), showImages(), showHistory()]);
 }
