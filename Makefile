@@ -4,8 +4,9 @@
 GO      ?= go
 DATA    ?= ./cpms-data
 ADDR    ?= 127.0.0.1:8080
-# Packages the race detector runs on: the concurrent core. The rest runs once, without it.
-RACE_PKGS = ./cpms/... ./internal/...
+# Packages the race detector runs on: the concurrent core and the image store. The rest runs once,
+# without it.
+RACE_PKGS = ./cpms/... ./internal/... ./dicomweb/...
 MODULE    = github.com/ern-cpms/cpms
 
 .PHONY: build run test vet test-race test-all node_modules clean
@@ -28,7 +29,7 @@ test-race:
 	$(GO) test -race -count=1 $(RACE_PKGS)
 
 test-all:
-	$(GO) test -count=1 $$($(GO) list ./... | grep -v -e '^$(MODULE)/cpms\(/\|$$\)' -e '^$(MODULE)/internal/')
+	$(GO) test -count=1 $$($(GO) list ./... | grep -v -e '^$(MODULE)/cpms\(/\|$$\)' -e '^$(MODULE)/internal/' -e '^$(MODULE)/dicomweb\(/\|$$\)')
 
 clean:
 	rm -rf bin
