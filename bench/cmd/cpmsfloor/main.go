@@ -28,7 +28,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"log"
@@ -38,9 +37,9 @@ import (
 	"os"
 	"runtime"
 	"sync/atomic"
-	"syscall"
 	"time"
 
+	"github.com/ern-cpms/cpms/bench/internal/measure"
 	"github.com/ern-cpms/cpms/cpms"
 	"github.com/ern-cpms/cpms/cpms/sqlstore"
 	"github.com/ern-cpms/cpms/internal/auth"
@@ -203,12 +202,6 @@ func randomHex(n int) string {
 
 // metrics writes the two figures cpmsload reads, in the Prometheus text format.
 func metrics(w http.ResponseWriter, _ *http.Request) {
-	var ru syscall.Rusage
-	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
-		http.Error(w, errors.New("no rusage").Error(), http.StatusInternalServerError)
-		return
-	}
-	cpu := time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-	fmt.Fprintf(w, "process_cpu_seconds_total %g\n", cpu.Seconds())
+	fmt.Fprintf(w, "process_cpu_seconds_total %g\n", measure.ProcessCPU().Seconds())
 	fmt.Fprintf(w, "go_sched_gomaxprocs_threads %d\n", runtime.GOMAXPROCS(0))
 }

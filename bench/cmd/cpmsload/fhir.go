@@ -15,6 +15,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ern-cpms/cpms/bench/internal/measure"
 )
 
 // The FHIR scenarios enrol synthetic patients through transaction Bundles, then read and search
@@ -182,7 +184,7 @@ func (d *driver) seed(ctx context.Context, n int) *result {
 	start := time.Now()
 	for range d.cfg.clients {
 		wg.Go(func() {
-			client := &http.Client{Transport: newTransport(d.cfg.timeout, nil), Timeout: d.cfg.timeout}
+			client := &http.Client{Transport: measure.NewTransport(d.cfg.timeout, measure.Buffers{}, nil), Timeout: d.cfg.timeout}
 			defer client.CloseIdleConnections()
 			for left.Add(-1) >= 0 && ctx.Err() == nil {
 				t0 := time.Now()
@@ -211,19 +213,18 @@ func (d *driver) seed(ctx context.Context, n int) *result {
 }
 
 // fhirLoad configures the load of a FHIR scenario.
-func (d *driver) fhirLoad(name string, l *load) error {
+func (d *driver) fhirLoad(name string, l *measure.Loop) error {
 	switch name {
 	case "fhir-create":
-		l.want = http.StatusOK
-		l.next = func(ctx context.Context, _ int) (*http.Request, error) {
+		anew(l, func(ctx context.Context) (*http.Request, error) {
 			body, _, _ := d.fhir.enrolment(d.fhir.next.Add(1))
 			return d.fhirRequest(ctx, http.MethodPost, "/fhir", body)
-		}
+		})
 	case "fhir-read", "fhir-family", "fhir-identifier":
 		if _, _, _, ok := d.fhir.pick(); !ok {
 			return errors.New("no patient to read: give -fhir-patients or run fhir-create first")
 		}
-		l.next = func(ctx context.Context, _ int) (*http.Request, error) {
+		anew(l, func(ctx context.Context) (*http.Request, error) {
 			id, family, mrn, _ := d.fhir.pick()
 			path := "/fhir/Patient/" + id
 			switch name {
@@ -233,11 +234,21 @@ func (d *driver) fhirLoad(name string, l *load) error {
 				path = "/fhir/Patient?identifier=" + url.QueryEscape(fhirMRNSystem+"|"+mrn)
 			}
 			return d.fhirRequest(ctx, http.MethodGet, path, nil)
-		}
+		})
 	default:
 		return fmt.Errorf("unknown FHIR scenario %s", name)
 	}
 	return nil
+}
+
+// anew makes a loop build each request anew with next (one with a body, or a different resource
+// each time), each client's first one before the clients start.
+func anew(l *measure.Loop, next func(ctx context.Context) (*http.Request, error)) {
+	l.First = func(ctx context.Context, _ int) (*http.Request, error) { return next(ctx) }
+	l.Next = func(ctx context.Context, _ int, _ *rand.Rand) (*http.Request, int, error) {
+		req, err := next(ctx)
+		return req, 0, err
+	}
 }
 
 // fhirSample fetches one enrolled patient's JSON for the bare comparison.

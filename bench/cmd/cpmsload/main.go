@@ -28,27 +28,18 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
-	"net/url"
-	"os"
-	"os/signal"
-	"runtime"
 	"slices"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ern-cpms/cpms/bench/internal/measure"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { measure.Main(run) }
 
 // maxErrorRate is the share of failed requests above which the run fails.
 const maxErrorRate = 0.01
@@ -76,8 +67,7 @@ type config struct {
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
 	var cfg config
-	fs := flag.NewFlagSet("cpmsload", flag.ContinueOnError)
-	fs.SetOutput(stderr)
+	fs := measure.FlagSet("cpmsload", stderr)
 	fs.StringVar(&cfg.base, "base", "", "base URL of the running server, e.g. http://127.0.0.1:8080")
 	fs.StringVar(&cfg.token, "token", "", "bearer token of a user (cpms token create --user NAME), for the me scenario")
 	fs.IntVar(&cfg.clients, "c", 16, "concurrent clients, each on its own keep-alive connection")
@@ -95,29 +85,16 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.fhirERN, "fhir-ern", "EuroBloodNet", "ERN the FHIR scenarios enrol in")
 	fs.IntVar(&cfg.fhirPatients, "fhir-patients", 0, "patients to enrol through FHIR before the FHIR scenarios (reported as fhir-seed)")
 	fs.IntVar(&cfg.dbPID, "db-pid", 0, "PID of a database server on this machine (PostgreSQL's postmaster): its CPU time and its children's are reported")
-	if err := fs.Parse(args); err != nil {
+	if err := measure.Parse(fs, args); err != nil {
 		return cfg, err
-	}
-	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	var problems []string
 	cfg.base = strings.TrimRight(cfg.base, "/")
-	if cfg.base != "" {
-		if u, err := url.Parse(cfg.base); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-			problems = append(problems, "-base must be an http:// or https:// URL")
-		}
+	if cfg.base != "" && !measure.IsHTTPURL(cfg.base) {
+		problems = append(problems, "-base must be an http:// or https:// URL")
 	}
-	for _, s := range strings.Split(*scen, ",") {
-		s = strings.TrimSpace(s)
-		switch {
-		case s == "":
-		case !slices.Contains(allScenarios, s):
-			problems = append(problems, fmt.Sprintf("unknown scenario %q (want %s)", s, strings.Join(allScenarios, ", ")))
-		case !slices.Contains(cfg.scenarios, s):
-			cfg.scenarios = append(cfg.scenarios, s)
-		}
-	}
+	scenarios, bad := measure.Scenarios(*scen, allScenarios)
+	cfg.scenarios, problems = scenarios, append(problems, bad...)
 	for _, u := range strings.Split(*users, ",") {
 		if u = strings.TrimSpace(u); u != "" {
 			cfg.loginUsers = append(cfg.loginUsers, u)
@@ -148,33 +125,18 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if (slices.Contains(cfg.scenarios, "dashboard") || slices.Contains(cfg.scenarios, "login")) && len(cfg.loginUsers) == 0 {
 		problems = append(problems, "the dashboard and login scenarios need -login-users")
 	}
-	if cfg.clients < 1 {
-		problems = append(problems, "-c must be at least 1")
-	}
-	if cfg.duration <= 0 || cfg.warmup < 0 || cfg.timeout <= 0 {
-		problems = append(problems, "-d and -timeout must be positive and -warmup not negative")
-	}
-	if cfg.loginN < 1 {
-		problems = append(problems, "-login-n must be at least 1")
-	}
-	if len(problems) > 0 {
-		return cfg, errors.New(strings.Join(problems, "; "))
-	}
-	return cfg, nil
+	problems = measure.AtLeastOne(problems, "-c", cfg.clients)
+	problems = measure.WindowProblems(problems, cfg.duration, cfg.warmup, cfg.timeout)
+	problems = measure.AtLeastOne(problems, "-login-n", cfg.loginN)
+	return cfg, measure.Problems(problems)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg, err := parseFlags(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
+	if code, stop := measure.Refused("cpmsload", err, stderr); stop {
+		return code
 	}
-	if err != nil {
-		fmt.Fprintln(stderr, "cpmsload:", err)
-		return 2
-	}
-	fmt.Fprintf(stdout, "# cpmsload %s/%s %s, %d CPUs, GOMAXPROCS %d; c=%d, %s per scenario after %s warm-up\n",
-		runtime.GOOS, runtime.GOARCH, runtime.Version(), runtime.NumCPU(), runtime.GOMAXPROCS(0),
-		cfg.clients, cfg.duration, cfg.warmup)
+	fmt.Fprintf(stdout, "# cpmsload %s; c=%d, %s per scenario after %s warm-up\n", measure.Platform(), cfg.clients, cfg.duration, cfg.warmup)
 
 	failed := false
 	var bare *result

@@ -7,37 +7,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 )
-
-func TestPercentile(t *testing.T) {
-	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
-	var ten []time.Duration
-	for i := 1; i <= 10; i++ {
-		ten = append(ten, ms(i))
-	}
-	for _, tc := range []struct {
-		in   []time.Duration
-		p    float64
-		want time.Duration
-	}{
-		{nil, 50, 0},
-		{[]time.Duration{ms(7)}, 99, ms(7)},
-		{ten, 0, ms(1)},
-		{ten, 50, ms(5)},
-		{ten, 90, ms(9)},
-		{ten, 99, ms(10)},
-		{ten, 100, ms(10)},
-	} {
-		if got := percentile(tc.in, tc.p); got != tc.want {
-			t.Errorf("percentile(%v, %v) = %v, want %v", tc.in, tc.p, got, tc.want)
-		}
-	}
-}
 
 // fakeServer answers like a CPMS server: healthz, metrics, bearer and session endpoints and a
 // throttled sign-in.
@@ -225,20 +198,5 @@ func TestUsage(t *testing.T) {
 		if code := run(context.Background(), args, &out, &errOut); code != 2 {
 			t.Errorf("run(%q) = %d, want 2 (%s)", args, code, errOut.String())
 		}
-	}
-}
-
-func TestCPUReadings(t *testing.T) {
-	if _, err := os.Stat("/proc/stat"); err != nil {
-		t.Skip("no /proc here: the machine and database CPU figures are left out of the reports")
-	}
-	if m, ok := machineCPU(); !ok || m.cpus < 1 || m.total == 0 || m.busy > m.total {
-		t.Errorf("machineCPU() = %+v, %v", m, ok)
-	}
-	if cpu, ok := treeCPU(os.Getpid()); !ok || cpu < 0 {
-		t.Errorf("treeCPU(self) = %v, %v", cpu, ok)
-	}
-	if _, ok := treeCPU(-1); ok {
-		t.Error("treeCPU of no process succeeded")
 	}
 }

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -11,9 +10,10 @@ import (
 	"net"
 	"net/http"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
+
+	"github.com/ern-cpms/cpms/bench/internal/measure"
 )
 
 // driver runs the scenarios against one server and owns what they set up there: the sessions
@@ -37,13 +37,12 @@ type session struct {
 var errThrottled = errors.New("throttled")
 
 func (d *driver) preflight(ctx context.Context) error {
-	d.setup = &http.Client{Transport: newTransport(d.cfg.timeout, nil), Timeout: d.cfg.timeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
+	d.setup = measure.NewClient(measure.NewTransport(d.cfg.timeout, measure.Buffers{}, nil), d.cfg.timeout)
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.cfg.base+"/healthz", nil)
 	if err != nil {
 		return err
 	}
-	status, err := do(d.setup, req)
+	status, err := measure.Do(d.setup, req)
 	if err != nil {
 		return fmt.Errorf("the server at %s does not answer: %w", d.cfg.base, err)
 	}
@@ -52,114 +51,30 @@ func (d *driver) preflight(ctx context.Context) error {
 	}
 	if m, err := d.readMetrics(ctx); err == nil {
 		d.metrics = true
-		d.serverProcs = m.procs
+		d.serverProcs = m.Procs
 	}
 	return nil
 }
 
-// serverMetrics are the figures read from the server's /metrics.
-type serverMetrics struct {
-	cpu   time.Duration
-	procs int
+func (d *driver) readMetrics(ctx context.Context) (measure.Metrics, error) {
+	return measure.ReadMetrics(ctx, d.setup, d.cfg.base+"/metrics")
 }
 
-func (d *driver) readMetrics(ctx context.Context) (serverMetrics, error) {
-	var m serverMetrics
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, d.cfg.base+"/metrics", nil)
-	if err != nil {
-		return m, err
+// meter takes the server's, the database's (-db-pid), this process's and the whole machine's
+// CPU time at the start and end of a window; a nil driver has neither server nor database.
+func (d *driver) meter() *measure.Meter {
+	m := &measure.Meter{}
+	if d == nil {
+		return m
 	}
-	resp, err := d.setup.Do(req)
-	if err != nil {
-		return m, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		io.Copy(io.Discard, resp.Body)
-		return m, fmt.Errorf("GET /metrics answered %d", resp.StatusCode)
-	}
-	found := false
-	sc := bufio.NewScanner(resp.Body)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		name, value, ok := strings.Cut(sc.Text(), " ")
-		if !ok {
-			continue
-		}
-		switch name {
-		case "process_cpu_seconds_total":
-			if v, err := strconv.ParseFloat(value, 64); err == nil {
-				m.cpu, found = time.Duration(v*float64(time.Second)), true
-			}
-		case "go_sched_gomaxprocs_threads":
-			if v, err := strconv.ParseFloat(value, 64); err == nil {
-				m.procs = int(v)
-			}
+	m.TreePID = d.cfg.dbPID
+	if d.metrics {
+		m.Server = func(ctx context.Context) (time.Duration, bool) {
+			sm, err := d.readMetrics(ctx)
+			return sm.CPU, err == nil
 		}
 	}
-	if err := sc.Err(); err != nil {
-		return m, err
-	}
-	if !found {
-		return m, errors.New("/metrics has no process_cpu_seconds_total")
-	}
-	return m, nil
-}
-
-// cpuMeter takes the server's, this process's and the whole machine's CPU time at the start and
-// end of a window.
-type cpuMeter struct {
-	d          *driver
-	t0         time.Time
-	srv0, cli0 time.Duration
-	srvOK      bool
-	mach0      machineTicks
-	machOK     bool
-	db0        time.Duration
-	dbOK       bool
-}
-
-func (c *cpuMeter) start(ctx context.Context) {
-	c.t0 = time.Now()
-	c.cli0 = processCPU()
-	c.mach0, c.machOK = machineCPU()
-	if c.d != nil && c.d.cfg.dbPID > 0 {
-		c.db0, c.dbOK = treeCPU(c.d.cfg.dbPID)
-	}
-	if c.d != nil && c.d.metrics {
-		m, err := c.d.readMetrics(ctx)
-		c.srv0, c.srvOK = m.cpu, err == nil
-	}
-}
-
-func (c *cpuMeter) stop(ctx context.Context, r *result) {
-	if c.t0.IsZero() {
-		return
-	}
-	wall := time.Since(c.t0)
-	if c.cli0 > 0 {
-		r.cliCPU = processCPU() - c.cli0
-	}
-	if c.srvOK {
-		if m, err := c.d.readMetrics(ctx); err == nil {
-			r.srvCPU = m.cpu - c.srv0
-		}
-	}
-	if c.dbOK {
-		if db, ok := treeCPU(c.d.cfg.dbPID); ok {
-			r.dbCPU = db - c.db0
-		}
-	}
-	if m1, ok := machineCPU(); ok && c.machOK && m1.total > c.mach0.total {
-		busy := float64(m1.busy-c.mach0.busy) / float64(m1.total-c.mach0.total)
-		r.machineBusy = busy
-		// What the machine did beyond this process and the server: other tenants skew the figures.
-		if r.inProcess || r.srvCPU > 0 {
-			capacity := float64(m1.cpus) * wall.Seconds()
-			r.othersBusy = max(0, busy-(r.srvCPU+r.dbCPU+r.cliCPU).Seconds()/capacity)
-			r.othersKnown = true
-		}
-	}
+	return m
 }
 
 func (d *driver) scenario(ctx context.Context, name string) *result {
@@ -177,28 +92,27 @@ func (d *driver) scenario(ctx context.Context, name string) *result {
 			return &result{name: name, skipped: err.Error()}
 		}
 	}
-	var meter cpuMeter
-	meter.d = d
-	l.atWindow = func() { meter.start(ctx) }
-	r := l.run(ctx, name)
-	meter.stop(ctx, r)
+	meter := d.meter()
+	l.AtWindow = func() { meter.Start(ctx) }
+	r := &result{name: name}
+	r.fill(l.Run(ctx))
+	r.record(meter.Stop(ctx))
 	return r
 }
 
 // load is the closed loop of a scenario; each scenario sends one fixed request per client.
-func (d *driver) load(name string) *load {
-	l := &load{clients: d.cfg.clients, warmup: d.cfg.warmup, duration: d.cfg.duration, timeout: d.cfg.timeout,
-		want: http.StatusOK}
+func (d *driver) load(name string) *measure.Loop {
+	l := &measure.Loop{Clients: d.cfg.clients, Warmup: d.cfg.warmup, Duration: d.cfg.duration, Timeout: d.cfg.timeout}
 	get := func(ctx context.Context, path string) (*http.Request, error) {
 		return http.NewRequestWithContext(ctx, http.MethodGet, d.cfg.base+path, nil)
 	}
 	switch name {
 	case "healthz":
-		l.request = func(ctx context.Context, _ int) (*http.Request, error) { return get(ctx, "/healthz") }
+		l.First = func(ctx context.Context, _ int) (*http.Request, error) { return get(ctx, "/healthz") }
 	case "floor":
-		l.request = func(ctx context.Context, _ int) (*http.Request, error) { return get(ctx, "/floor") }
+		l.First = func(ctx context.Context, _ int) (*http.Request, error) { return get(ctx, "/floor") }
 	case "me":
-		l.request = func(ctx context.Context, _ int) (*http.Request, error) {
+		l.First = func(ctx context.Context, _ int) (*http.Request, error) {
 			req, err := get(ctx, "/api/me")
 			if err == nil {
 				req.Header.Set("Authorization", "Bearer "+d.cfg.token)
@@ -207,7 +121,7 @@ func (d *driver) load(name string) *load {
 			return req, err
 		}
 	case "dashboard":
-		l.request = func(ctx context.Context, i int) (*http.Request, error) {
+		l.First = func(ctx context.Context, i int) (*http.Request, error) {
 			req, err := get(ctx, "/api/dashboard")
 			if err == nil {
 				req.Header.Set("Cookie", d.sessions[i%len(d.sessions)].cookie)
@@ -241,9 +155,8 @@ func (d *driver) openSessions(ctx context.Context) error {
 // so the figure is the latency of one sign-in, and the ceiling follows from its CPU time.
 func (d *driver) login(ctx context.Context) *result {
 	r := &result{name: "login", sequential: true}
-	var meter cpuMeter
-	meter.d = d
-	meter.start(ctx)
+	meter := d.meter()
+	meter.Start(ctx)
 	var opened []session
 	for i := 0; i < d.cfg.loginN && ctx.Err() == nil; i++ {
 		u := d.cfg.loginUsers[i%len(d.cfg.loginUsers)]
@@ -264,7 +177,7 @@ func (d *driver) login(ctx context.Context) *result {
 		opened = append(opened, s)
 		r.lat = append(r.lat, elapsed)
 	}
-	meter.stop(ctx, r)
+	r.record(meter.Stop(ctx))
 	for _, s := range opened {
 		d.signOut(context.WithoutCancel(ctx), s)
 	}
@@ -276,7 +189,7 @@ func (d *driver) login(ctx context.Context) *result {
 		if r.srvCPU > 0 && d.serverProcs > 0 {
 			each := r.srvCPU / time.Duration(r.n)
 			r.note = fmt.Sprintf("one at a time; %s server CPU each, so at most ≈%.1f sign-ins/s on its %d cores; the server also throttles sign-ins per client address",
-				ms(each), float64(d.serverProcs)/each.Seconds(), d.serverProcs)
+				measure.Ms(each), float64(d.serverProcs)/each.Seconds(), d.serverProcs)
 		}
 	}
 	return r
@@ -332,7 +245,7 @@ func (d *driver) signOut(ctx context.Context, s session) {
 	}
 	req.Header.Set("Cookie", s.cookie)
 	req.Header.Set("X-CSRF-Token", s.csrf)
-	do(d.setup, req)
+	measure.Do(d.setup, req)
 }
 
 func (d *driver) close(ctx context.Context) {
@@ -376,8 +289,8 @@ func runBare(ctx context.Context, cfg config, name, path string, headers map[str
 		<-errc
 	}()
 	url := "http://" + ln.Addr().String() + path
-	l := &load{clients: cfg.clients, warmup: cfg.warmup, duration: cfg.duration, timeout: cfg.timeout, want: http.StatusOK,
-		request: func(ctx context.Context, _ int) (*http.Request, error) {
+	l := &measure.Loop{Clients: cfg.clients, Warmup: cfg.warmup, Duration: cfg.duration, Timeout: cfg.timeout,
+		First: func(ctx context.Context, _ int) (*http.Request, error) {
 			req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
 			for k, v := range headers {
 				if err == nil {
@@ -386,10 +299,10 @@ func runBare(ctx context.Context, cfg config, name, path string, headers map[str
 			}
 			return req, err
 		}}
-	var meter cpuMeter
-	l.atWindow = func() { meter.start(ctx) }
-	r := l.run(ctx, name)
-	r.inProcess = true
-	meter.stop(ctx, r)
+	var meter measure.Meter
+	l.AtWindow = func() { meter.Start(ctx) }
+	r := &result{name: name, inProcess: true}
+	r.fill(l.Run(ctx))
+	r.record(meter.Stop(ctx))
 	return r, nil
 }

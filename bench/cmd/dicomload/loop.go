@@ -12,169 +12,28 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
-	"sync"
-	"sync/atomic"
-	"time"
+
+	"github.com/ern-cpms/cpms/bench/internal/measure"
 )
 
-// loop is a closed loop: clients clients, each with its own transport and so its own
-// keep-alive connection, each sending its next request as soon as the last one is answered,
-// for warmup unmeasured and then duration measured.
-type loop struct {
-	clients          int
-	warmup, duration time.Duration
-	timeout          time.Duration
-	kinds            []string // names of the request kinds, for latencies by kind
-	// next builds client i's next request and says which kind it is.
-	next func(ctx context.Context, i int, rng *rand.Rand) (*http.Request, int, error)
-}
+// bufs are the buffers of every client's transport: large bodies go out and come in.
+var bufs = measure.Buffers{Write: 256 << 10, Read: 64 << 10}
 
-type loopWorker struct {
-	lat      []time.Duration
-	kindLat  [][]time.Duration
-	errs     int
-	bytes    int64
-	last     time.Time
-	statuses map[int]int
-	firstErr string
-}
-
-func (w *loopWorker) fail(msg string) {
-	w.errs++
-	if w.firstErr == "" {
-		w.firstErr = msg
-	}
-}
-
-func (l *loop) run(ctx context.Context, t *target, scenario string) *result {
+// runLoop drives t with l, a closed loop whose clients read each answer 256 KiB at a time, and
+// reports it as the scenario given.
+func runLoop(ctx context.Context, t *target, scenario string, l *measure.Loop) *result {
 	r := &result{scenario: scenario, server: t.name}
-	var conns atomic.Int64
-	start := time.Now()
-	from := start.Add(l.warmup)
-	until := from.Add(l.duration)
-	meter := cpuMeter{t: t}
-	workers := make([]loopWorker, l.clients)
-	var wg sync.WaitGroup
-	wg.Add(1)
-	go func() {
-		defer wg.Done()
-		tm := time.NewTimer(time.Until(from))
-		defer tm.Stop()
-		select {
-		case <-tm.C:
-			meter.start(ctx)
-		case <-ctx.Done():
-		}
-	}()
-	for i := range workers {
-		wg.Add(1)
-		go func(i int, w *loopWorker) {
-			defer wg.Done()
-			tr := newTransport(l.timeout, &conns)
-			defer tr.CloseIdleConnections()
-			client := newClient(tr, l.timeout)
-			rng := rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), uint64(i)))
-			buf := make([]byte, 256<<10)
-			w.lat = make([]time.Duration, 0, 1<<14)
-			w.kindLat = make([][]time.Duration, len(l.kinds))
-			for ctx.Err() == nil {
-				req, kind, err := l.next(ctx, i, rng)
-				if err != nil {
-					w.fail(err.Error())
-					return
-				}
-				t0 := time.Now()
-				if !t0.Before(until) {
-					return
-				}
-				status, n, err := drain(client, req, buf)
-				t1 := time.Now()
-				if t0.Before(from) {
-					continue
-				}
-				w.last = t1
-				switch {
-				case err != nil:
-					if ctx.Err() != nil {
-						return
-					}
-					w.fail(err.Error())
-				case status != http.StatusOK:
-					w.errs++
-					if w.statuses == nil {
-						w.statuses = map[int]int{}
-					}
-					w.statuses[status]++
-				default:
-					w.lat = append(w.lat, t1.Sub(t0))
-					if kind < len(w.kindLat) {
-						w.kindLat[kind] = append(w.kindLat[kind], t1.Sub(t0))
-					}
-					w.bytes += n
-				}
-			}
-		}(i, &workers[i])
-	}
-	wg.Wait()
-	meter.stop(ctx, r)
-	r.conns = conns.Load()
-	var last time.Time
-	kinds := make([][]time.Duration, len(l.kinds))
-	for i := range workers {
-		w := &workers[i]
-		r.lat = append(r.lat, w.lat...)
-		for k := range kinds {
-			kinds[k] = append(kinds[k], w.kindLat[k]...)
-		}
-		r.errs += w.errs
-		r.bytes += w.bytes
-		if w.last.After(last) {
-			last = w.last
-		}
-		for c, k := range w.statuses {
-			if r.statuses == nil {
-				r.statuses = map[int]int{}
-			}
-			r.statuses[c] += k
-		}
-		if r.firstErr == "" {
-			r.firstErr = w.firstErr
-		}
-	}
-	r.n = len(r.lat)
-	sortLat(r.lat)
-	if len(l.kinds) > 1 {
-		for k, name := range l.kinds {
-			r.kinds = append(r.kinds, kindLat{name: name, lat: sortLat(kinds[k])})
-		}
-	}
-	if !last.IsZero() {
-		r.elapsed = last.Sub(from)
-	}
+	meter := t.meter()
+	l.Buffers, l.ReadBuf = bufs, 256<<10
+	l.AtWindow = func() { meter.Start(ctx) }
+	l.AtEnd = func() { r.record(meter.Stop(ctx)) }
+	o := l.Run(ctx)
+	r.n, r.errs, r.elapsed, r.lat, r.kinds, r.bytes = o.N, o.Errs, o.Elapsed, o.Lat, o.Kinds, o.Bytes
+	r.conns, r.statuses, r.firstErr = o.Conns, o.Statuses, o.FirstErr
 	if ctx.Err() != nil {
 		r.skipped = "interrupted"
 	}
 	return r
-}
-
-// drain sends req and reads the whole answer into buf, over and over, counting its bytes.
-func drain(client *http.Client, req *http.Request, buf []byte) (int, int64, error) {
-	resp, err := client.Do(req)
-	if err != nil {
-		return 0, 0, err
-	}
-	defer resp.Body.Close()
-	var n int64
-	for {
-		k, err := resp.Body.Read(buf)
-		n += int64(k)
-		if err == io.EOF {
-			return resp.StatusCode, n, nil
-		}
-		if err != nil {
-			return resp.StatusCode, n, err
-		}
-	}
 }
 
 // qidoKinds are the queries of the qido mix, sent in equal shares in random order.

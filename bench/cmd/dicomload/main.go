@@ -43,29 +43,21 @@ package main
 
 import (
 	"context"
-	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"math/rand/v2"
 	"net/http"
 	"net/url"
 	"os"
-	"os/signal"
-	"runtime"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/ern-cpms/cpms/bench/internal/measure"
 	"github.com/ern-cpms/cpms/dicomweb/dicomwebtest"
 )
 
-func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	code := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stop()
-	os.Exit(code)
-}
+func main() { measure.Main(run) }
 
 // maxErrorRate is the share of failed instances (STOW) or requests above which the run fails.
 const maxErrorRate = 0.01
@@ -92,9 +84,8 @@ type config struct {
 }
 
 func parseFlags(args []string, stderr io.Writer) (config, error) {
+	fs := measure.FlagSet("dicomload", stderr)
 	var cfg config
-	fs := flag.NewFlagSet("dicomload", flag.ContinueOnError)
-	fs.SetOutput(stderr)
 	fs.StringVar(&cfg.cpms, "cpms", "", "our server's DICOMweb scope root, e.g. http://127.0.0.1:8080/dicomweb/centres/BE10 (empty: skip)")
 	fs.StringVar(&cfg.token, "token", "", "bearer token for -cpms (cpms token create --centre BE10 --system pacs)")
 	fs.StringVar(&cfg.orthanc, "orthanc", "", "the peer's DICOMweb root, e.g. http://127.0.0.1:8042/dicom-web (empty: skip)")
@@ -118,11 +109,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	fs.StringVar(&cfg.tmpDir, "tmp", "", "where the instance files are generated (default: the system's temporary folder)")
 	fs.BoolVar(&cfg.keep, "keep", false, "keep the generated files")
 	fs.IntVar(&cfg.runID, "run", 0, "the run number under dicomwebtest.UIDRoot, at most 9 digits (default: random); reusing one stores the same instances again")
-	if err := fs.Parse(args); err != nil {
+	if err := measure.Parse(fs, args); err != nil {
 		return cfg, err
-	}
-	if fs.NArg() > 0 {
-		return cfg, fmt.Errorf("unexpected arguments: %s", strings.Join(fs.Args(), " "))
 	}
 	var problems []string
 	for _, u := range []*string{&cfg.cpms, &cfg.orthanc} {
@@ -130,7 +118,7 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		if *u == "" {
 			continue
 		}
-		if p, err := url.Parse(*u); err != nil || (p.Scheme != "http" && p.Scheme != "https") || p.Host == "" {
+		if !measure.IsHTTPURL(*u) {
 			problems = append(problems, fmt.Sprintf("%q is not an http:// or https:// URL", *u))
 		}
 	}
@@ -140,16 +128,8 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 	if cfg.cpms != "" && cfg.token == "" {
 		problems = append(problems, "-cpms needs -token")
 	}
-	for s := range strings.SplitSeq(*scen, ",") {
-		s = strings.TrimSpace(s)
-		switch {
-		case s == "":
-		case !slices.Contains(allScenarios, s):
-			problems = append(problems, fmt.Sprintf("unknown scenario %q (want %s)", s, strings.Join(allScenarios, ", ")))
-		case !slices.Contains(cfg.scenarios, s):
-			cfg.scenarios = append(cfg.scenarios, s)
-		}
-	}
+	scenarios, bad := measure.Scenarios(*scen, allScenarios)
+	cfg.scenarios, problems = scenarios, append(problems, bad...)
 	if len(cfg.scenarios) == 0 {
 		problems = append(problems, "-scenarios is empty")
 	}
@@ -158,40 +138,28 @@ func parseFlags(args []string, stderr io.Writer) (config, error) {
 		n    int
 	}{{"-large-n", cfg.largeN}, {"-large-size", cfg.largeSz}, {"-small-n", cfg.smallN}, {"-small-size", cfg.smallSz},
 		{"-small-per-study", cfg.perStudy}, {"-batch", cfg.batch}, {"-c", cfg.c}, {"-stow-c", cfg.stowC}, {"-wado-c", cfg.wadoC}, {"-dd-mib", cfg.ddMiB}} {
-		if v.n < 1 {
-			problems = append(problems, v.name+" must be at least 1")
-		}
+		problems = measure.AtLeastOne(problems, v.name, v.n)
 	}
 	if cfg.largeSz > 4096 || cfg.smallSz > 4096 {
 		problems = append(problems, "-large-size and -small-size are at most 4096")
 	}
-	if cfg.d <= 0 || cfg.warmup < 0 || cfg.timeout <= 0 {
-		problems = append(problems, "-d and -timeout must be positive and -warmup not negative")
-	}
+	problems = measure.WindowProblems(problems, cfg.d, cfg.warmup, cfg.timeout)
 	if (cfg.smallN+cfg.perStudy-1)/cfg.perStudy > 99_000 {
 		problems = append(problems, "-small-n / -small-per-study gives more than 99 000 studies")
 	}
 	if cfg.runID < 0 || cfg.runID > 999_999_999 {
 		problems = append(problems, "-run must not be negative")
 	}
-	if len(problems) > 0 {
-		return cfg, errors.New(strings.Join(problems, "; "))
-	}
-	return cfg, nil
+	return cfg, measure.Problems(problems)
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	cfg, err := parseFlags(args, stderr)
-	if errors.Is(err, flag.ErrHelp) {
-		return 0
+	if code, stop := measure.Refused("dicomload", err, stderr); stop {
+		return code
 	}
-	if err != nil {
-		fmt.Fprintln(stderr, "dicomload:", err)
-		return 2
-	}
-	fmt.Fprintf(stdout, "# dicomload %s/%s %s, %d CPUs, GOMAXPROCS %d; stow c=%d batch=%d, qido c=%d, wado c=%d, %s after %s warm-up\n",
-		runtime.GOOS, runtime.GOARCH, runtime.Version(), runtime.NumCPU(), runtime.GOMAXPROCS(0),
-		cfg.stowC, cfg.batch, cfg.c, cfg.wadoC, cfg.d, cfg.warmup)
+	fmt.Fprintf(stdout, "# dicomload %s; stow c=%d batch=%d, qido c=%d, wado c=%d, %s after %s warm-up\n",
+		measure.Platform(), cfg.stowC, cfg.batch, cfg.c, cfg.wadoC, cfg.d, cfg.warmup)
 
 	targets, err := preflight(ctx, cfg, stdout)
 	if err != nil {
@@ -371,7 +339,7 @@ func preflight(ctx context.Context, cfg config, stdout io.Writer) ([]*target, er
 		targets = append(targets, &target{name: "orthanc", base: cfg.orthanc, pid: cfg.orthancPID})
 	}
 	for _, t := range targets {
-		t.setup = newClient(newTransport(cfg.timeout, nil), cfg.timeout)
+		t.setup = measure.NewClient(measure.NewTransport(cfg.timeout, bufs, nil), cfg.timeout)
 		req, err := t.request(ctx, http.MethodGet, "/studies?limit=1", nil)
 		if err != nil {
 			return nil, err
@@ -406,16 +374,15 @@ func runQido(ctx context.Context, cfg config, t *target, set *studySet) *result 
 	if err != nil {
 		return &result{scenario: "qido", server: t.name, skipped: err.Error()}
 	}
-	l := &loop{clients: cfg.c, warmup: cfg.warmup, duration: cfg.d, timeout: cfg.timeout, kinds: qidoKinds,
-		next: func(ctx context.Context, _ int, rng *rand.Rand) (*http.Request, int, error) {
+	r := runLoop(ctx, t, "qido", &measure.Loop{Clients: cfg.c, Warmup: cfg.warmup, Duration: cfg.d, Timeout: cfg.timeout, Kinds: qidoKinds,
+		Next: func(ctx context.Context, _ int, rng *rand.Rand) (*http.Request, int, error) {
 			k := rng.IntN(len(qidoKinds))
 			req, err := t.request(ctx, http.MethodGet, qidoQuery(k, set, rng, cfg.qidoLimit), nil)
 			if err == nil {
 				req.Header.Set("Accept", "application/dicom+json")
 			}
 			return req, k, err
-		}}
-	r := l.run(ctx, t, "qido")
+		}})
 	r.note = note
 	return r
 }
@@ -427,15 +394,14 @@ func runWado(ctx context.Context, cfg config, t *target, set *studySet) *result 
 	if err != nil {
 		return &result{scenario: "wado", server: t.name, skipped: err.Error()}
 	}
-	l := &loop{clients: cfg.wadoC, warmup: cfg.warmup, duration: cfg.d, timeout: cfg.timeout, kinds: []string{"study"},
-		next: func(ctx context.Context, _ int, _ *rand.Rand) (*http.Request, int, error) {
+	r := runLoop(ctx, t, "wado", &measure.Loop{Clients: cfg.wadoC, Warmup: cfg.warmup, Duration: cfg.d, Timeout: cfg.timeout, Kinds: []string{"study"},
+		Next: func(ctx context.Context, _ int, _ *rand.Rand) (*http.Request, int, error) {
 			req, err := t.request(ctx, http.MethodGet, "/studies/"+study, nil)
 			if err == nil {
 				req.Header.Set("Accept", wadoAccept)
 			}
 			return req, 0, err
-		}}
-	r := l.run(ctx, t, "wado")
+		}})
 	r.note = note
 	return r
 }

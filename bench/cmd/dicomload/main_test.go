@@ -21,23 +21,6 @@ import (
 	"github.com/ern-cpms/cpms/dicomweb/dicomwebtest"
 )
 
-func TestPercentile(t *testing.T) {
-	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
-	var ten []time.Duration
-	for i := 1; i <= 10; i++ {
-		ten = append(ten, ms(i))
-	}
-	for _, tc := range []struct {
-		in   []time.Duration
-		p    float64
-		want time.Duration
-	}{{nil, 50, 0}, {ten, 50, ms(5)}, {ten, 99, ms(10)}, {ten, 0, ms(1)}} {
-		if got := percentile(tc.in, tc.p); got != tc.want {
-			t.Errorf("percentile(%v, %v) = %v, want %v", tc.in, tc.p, got, tc.want)
-		}
-	}
-}
-
 // TestStowBody checks that a body streamed from files is byte for byte the one
 // dicomwebtest.Multipart builds in memory, and that it parses as multipart/related.
 func TestStowBody(t *testing.T) {
@@ -114,13 +97,6 @@ func TestParseDD(t *testing.T) {
 	}
 	if r := (diskResult{bytes: 500e6, elapsed: 2 * time.Second}); r.mbps() != 250 {
 		t.Errorf("mbps %v", r.mbps())
-	}
-}
-
-func TestParseProcStat(t *testing.T) {
-	cpu, ok := parseProcStat([]byte("42 (Orthanc (x) y) S 1 42 42 0 -1 4194560 1 0 0 0 150 25 0 0 20 0 30 0 1 1 1"))
-	if !ok || cpu != 1750*time.Millisecond {
-		t.Errorf("got %v %v", cpu, ok)
 	}
 }
 

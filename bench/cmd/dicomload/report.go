@@ -3,27 +3,27 @@ package main
 import (
 	"fmt"
 	"math"
-	"slices"
-	"sort"
 	"strings"
 	"time"
+
+	"github.com/ern-cpms/cpms/bench/internal/measure"
 )
 
 // result is what one scenario measured on one server.
 type result struct {
 	scenario, server string
-	skipped          string          // why the scenario could not run
-	seed             bool            // stow work done only to set up a later scenario
-	n                int             // requests answered as expected within the window
-	errs             int             // requests that failed within the window
-	items            int             // stow: instances stored
-	itemErrs         int             // stow: instances not stored (refused, or their request failed)
-	bytes            int64           // stow: bytes of the instances stored; wado: body bytes received
-	elapsed          time.Duration   // from the window's start to the last answer
-	lat              []time.Duration // latencies of the answered requests, sorted
-	kinds            []kindLat       // qido: latencies by query kind
-	conns            int64           // connections the clients opened
-	statuses         map[int]int     // unexpected status codes
+	skipped          string            // why the scenario could not run
+	seed             bool              // stow work done only to set up a later scenario
+	n                int               // requests answered as expected within the window
+	errs             int               // requests that failed within the window
+	items            int               // stow: instances stored
+	itemErrs         int               // stow: instances not stored (refused, or their request failed)
+	bytes            int64             // stow: bytes of the instances stored; wado: body bytes received
+	elapsed          time.Duration     // from the window's start to the last answer
+	lat              []time.Duration   // latencies of the answered requests, sorted
+	kinds            []measure.KindLat // qido: latencies by query kind
+	conns            int64             // connections the clients opened
+	statuses         map[int]int       // unexpected status codes
 	firstErr         string
 	srvCPU, cliCPU   time.Duration
 	srvKnown         bool
@@ -33,11 +33,6 @@ type result struct {
 	othersKnown             bool
 	diskMBps                float64 // stow-large: the durable write bandwidth of the disk, MB/s
 	note                    string
-}
-
-type kindLat struct {
-	name string
-	lat  []time.Duration // sorted
 }
 
 func (r *result) secs() float64 { return r.elapsed.Seconds() }
@@ -90,39 +85,7 @@ func (r *result) failed() bool {
 	return r.n+r.errs == 0 || r.errorRate() > maxErrorRate
 }
 
-// percentile is the nearest-rank percentile of sorted latencies.
-func percentile(sorted []time.Duration, p float64) time.Duration {
-	if len(sorted) == 0 {
-		return 0
-	}
-	i := int(math.Ceil(p/100*float64(len(sorted)))) - 1
-	return sorted[min(max(i, 0), len(sorted)-1)]
-}
-
-func (r *result) pct(p float64) time.Duration { return percentile(r.lat, p) }
-
-// ms formats a latency with about three significant digits.
-func ms(d time.Duration) string {
-	v := float64(d) / float64(time.Millisecond)
-	switch {
-	case v < 10:
-		return fmt.Sprintf("%.2fms", v)
-	case v < 100:
-		return fmt.Sprintf("%.1fms", v)
-	}
-	return fmt.Sprintf("%.0fms", v)
-}
-
-func per(cpu time.Duration, n int) string {
-	us := float64(cpu) / float64(time.Microsecond) / float64(n)
-	switch {
-	case us >= 10000:
-		return fmt.Sprintf("%.0fms", us/1000)
-	case us >= 1000:
-		return fmt.Sprintf("%.1fms", us/1000)
-	}
-	return fmt.Sprintf("%.0fµs", us)
-}
+func (r *result) pct(p float64) time.Duration { return measure.Percentile(r.lat, p) }
 
 // sig formats a figure with three significant digits or so.
 func sig(v float64) string {
@@ -159,16 +122,16 @@ func (r *result) line() string {
 			fmt.Fprintf(&b, " = %.2f× durable disk (%s MB/s, mean of dd before and after)", r.mbps()/r.diskMBps, sig(r.diskMBps))
 		}
 		fmt.Fprintf(&b, "  %d inst in %d req of %s MB, %.2fs", r.items, r.n+r.errs, sig(float64(r.bytes)/1e6/math.Max(1, float64(r.n))), r.secs())
-		fmt.Fprintf(&b, "  p50 %s  p99 %s  max %s per req", ms(r.pct(50)), ms(r.pct(99)), ms(r.pct(100)))
+		fmt.Fprintf(&b, "  p50 %s  p99 %s  max %s per req", measure.Ms(r.pct(50)), measure.Ms(r.pct(99)), measure.Ms(r.pct(100)))
 		fmt.Fprintf(&b, "  errors %d inst, %d req (%.2f%%)", r.itemErrs, r.errs, 100*r.errorRate())
 		unit, count = "inst", r.items
 	case r.scenario == "wado":
 		fmt.Fprintf(&b, " %6.3f GB/s  %s req/s of %s MB", r.mbps()/1000, sig(r.rate()), sig(float64(r.bytes)/1e6/math.Max(1, float64(r.n))))
-		fmt.Fprintf(&b, "  p50 %s  p99 %s  max %s  n=%d", ms(r.pct(50)), ms(r.pct(99)), ms(r.pct(100)), r.n)
+		fmt.Fprintf(&b, "  p50 %s  p99 %s  max %s  n=%d", measure.Ms(r.pct(50)), measure.Ms(r.pct(99)), measure.Ms(r.pct(100)), r.n)
 		fmt.Fprintf(&b, "  errors %d (%.2f%%)", r.errs, 100*r.errorRate())
 	default:
 		fmt.Fprintf(&b, " %8s q/s  p50 %s  p90 %s  p99 %s  max %s  n=%d", sig(r.rate()),
-			ms(r.pct(50)), ms(r.pct(90)), ms(r.pct(99)), ms(r.pct(100)), r.n)
+			measure.Ms(r.pct(50)), measure.Ms(r.pct(90)), measure.Ms(r.pct(99)), measure.Ms(r.pct(100)), r.n)
 		fmt.Fprintf(&b, "  errors %d (%.2f%%)", r.errs, 100*r.errorRate())
 		unit = "q"
 	}
@@ -176,43 +139,21 @@ func (r *result) line() string {
 	if count > 0 && (r.srvKnown || r.cliCPU > 0) {
 		fmt.Fprintf(&b, "  cpu/%s", unit)
 		if r.srvKnown {
-			fmt.Fprintf(&b, " server %s", per(r.srvCPU, count))
+			fmt.Fprintf(&b, " server %s", measure.Per(r.srvCPU, count))
 		}
 		if r.cliCPU > 0 {
-			fmt.Fprintf(&b, " client %s", per(r.cliCPU, count))
+			fmt.Fprintf(&b, " client %s", measure.Per(r.cliCPU, count))
 		}
 	}
-	if r.machineBusy > 0 {
-		fmt.Fprintf(&b, "  machine busy %.0f%%", 100*r.machineBusy)
-		if r.othersKnown {
-			fmt.Fprintf(&b, " (others %.0f%%)", 100*r.othersBusy)
-		}
-	}
+	b.WriteString(measure.FormatBusy(r.machineBusy, r.othersBusy, r.othersKnown))
 	if len(r.kinds) > 0 {
 		parts := make([]string, 0, len(r.kinds))
 		for _, k := range r.kinds {
-			parts = append(parts, fmt.Sprintf("%s %s/%s", k.name, ms(percentile(k.lat, 50)), ms(percentile(k.lat, 99))))
+			parts = append(parts, fmt.Sprintf("%s %s/%s", k.Name, measure.Ms(measure.Percentile(k.Lat, 50)), measure.Ms(measure.Percentile(k.Lat, 99))))
 		}
 		fmt.Fprintf(&b, "  p50/p99 by query: %s", strings.Join(parts, ", "))
 	}
-	if len(r.statuses) > 0 {
-		codes := make([]int, 0, len(r.statuses))
-		for c := range r.statuses {
-			codes = append(codes, c)
-		}
-		sort.Ints(codes)
-		parts := make([]string, 0, len(codes))
-		for _, c := range codes {
-			parts = append(parts, fmt.Sprintf("%d×%d", c, r.statuses[c]))
-		}
-		fmt.Fprintf(&b, "  statuses %s", strings.Join(parts, " "))
-	}
-	if r.firstErr != "" {
-		fmt.Fprintf(&b, "  first error: %s", r.firstErr)
-	}
-	if r.note != "" {
-		fmt.Fprintf(&b, "  (%s)", r.note)
-	}
+	b.WriteString(measure.FormatTail(r.statuses, r.firstErr, r.note))
 	return b.String()
 }
 
@@ -296,10 +237,4 @@ func summary(results []*result) string {
 		}
 	}
 	return strings.TrimRight(b.String(), "\n")
-}
-
-// sortLat sorts latencies in place and returns them.
-func sortLat(l []time.Duration) []time.Duration {
-	slices.Sort(l)
-	return l
 }

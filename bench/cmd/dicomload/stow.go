@@ -6,11 +6,13 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/ern-cpms/cpms/bench/internal/measure"
 )
 
 // target is one DICOMweb server the harness drives.
@@ -32,33 +34,6 @@ func (t *target) request(ctx context.Context, method, path string, body io.Reade
 		req.Header.Set("Authorization", "Bearer "+t.token)
 	}
 	return req, nil
-}
-
-// newTransport is one client's transport: one keep-alive connection, counted in conns.
-func newTransport(timeout time.Duration, conns *atomic.Int64) *http.Transport {
-	dialer := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
-	return &http.Transport{
-		Proxy: nil,
-		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
-			if conns != nil {
-				conns.Add(1)
-			}
-			return dialer.DialContext(ctx, network, addr)
-		},
-		MaxIdleConns:          1,
-		MaxIdleConnsPerHost:   1,
-		MaxConnsPerHost:       1,
-		IdleConnTimeout:       90 * time.Second,
-		ResponseHeaderTimeout: timeout,
-		DisableCompression:    true,
-		WriteBufferSize:       256 << 10,
-		ReadBufferSize:        64 << 10,
-	}
-}
-
-func newClient(tr *http.Transport, timeout time.Duration) *http.Client {
-	return &http.Client{Transport: tr, Timeout: timeout,
-		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
 // stowOutcome is what a STOW answer says of one request.
@@ -138,9 +113,9 @@ func stow(ctx context.Context, t *target, scenario string, insts, warm []instanc
 	var conns atomic.Int64
 	cls := make([]*http.Client, clients)
 	for i := range cls {
-		tr := newTransport(timeout, &conns)
+		tr := measure.NewTransport(timeout, bufs, &conns)
 		defer tr.CloseIdleConnections()
-		cls[i] = newClient(tr, timeout)
+		cls[i] = measure.NewClient(tr, timeout)
 	}
 	warmBatches := batches(warm, batch)
 	var wg sync.WaitGroup
@@ -173,16 +148,13 @@ func stow(ctx context.Context, t *target, scenario string, insts, warm []instanc
 	work := batches(insts, batch)
 	var next atomic.Int64
 	type worker struct {
-		lat                      []time.Duration
-		n, errs, items, itemErrs int
-		bytes                    int64
-		lastAt                   time.Time
-		statuses                 map[int]int
-		firstErr                 string
+		measure.Tally
+		n, items, itemErrs int
+		bytes              int64
 	}
 	workers := make([]worker, clients)
-	meter := cpuMeter{t: t}
-	meter.start(ctx)
+	meter := t.meter()
+	meter.Start(ctx)
 	from := time.Now()
 	for i, c := range cls {
 		wg.Add(1)
@@ -197,26 +169,16 @@ func stow(ctx context.Context, t *target, scenario string, insts, warm []instanc
 				t0 := time.Now()
 				o, err := sendStow(ctx, c, t, b)
 				t1 := time.Now()
-				w.lastAt = t1
-				fail := func(msg string) {
-					w.errs++
-					w.itemErrs += len(b)
-					if w.firstErr == "" {
-						w.firstErr = msg
-					}
-				}
+				w.Last = t1
 				switch {
 				case err != nil:
 					if ctx.Err() != nil {
 						return
 					}
-					fail(err.Error())
+					w.Fail(err.Error())
+					w.itemErrs += len(b)
 				case o.status != http.StatusOK:
-					if w.statuses == nil {
-						w.statuses = map[int]int{}
-					}
-					w.statuses[o.status]++
-					w.errs++
+					w.Status(o.status)
 					w.items += o.stored
 					w.itemErrs += len(b) - o.stored
 					for _, inst := range b[:o.stored] {
@@ -225,48 +187,30 @@ func stow(ctx context.Context, t *target, scenario string, insts, warm []instanc
 				case o.failed > 0 || o.stored != len(b):
 					w.items += o.stored
 					w.itemErrs += len(b) - o.stored
-					w.errs++
-					if w.firstErr == "" {
-						w.firstErr = fmt.Sprintf("200 with %d stored and %d failed of %d", o.stored, o.failed, len(b))
-					}
+					w.Fail(fmt.Sprintf("200 with %d stored and %d failed of %d", o.stored, o.failed, len(b)))
 				default:
 					w.n++
 					w.items += len(b)
 					w.bytes += totalSize(b)
-					w.lat = append(w.lat, t1.Sub(t0))
+					w.Lat = append(w.Lat, t1.Sub(t0))
 				}
 			}
 		}(&workers[i])
 	}
 	wg.Wait()
-	var last time.Time
+	var all measure.Tally
 	for i := range workers {
 		w := &workers[i]
-		r.lat = append(r.lat, w.lat...)
+		all.Add(&w.Tally)
 		r.n += w.n
-		r.errs += w.errs
 		r.items += w.items
 		r.itemErrs += w.itemErrs
 		r.bytes += w.bytes
-		if w.lastAt.After(last) {
-			last = w.lastAt
-		}
-		for c, k := range w.statuses {
-			if r.statuses == nil {
-				r.statuses = map[int]int{}
-			}
-			r.statuses[c] += k
-		}
-		if r.firstErr == "" {
-			r.firstErr = w.firstErr
-		}
 	}
-	if !last.IsZero() {
-		r.elapsed = last.Sub(from)
-	}
-	meter.stop(ctx, r)
+	r.lat, r.errs, r.statuses, r.firstErr, r.elapsed = all.Lat, all.Errs, all.Statuses, all.FirstErr, all.Since(from)
+	r.record(meter.Stop(ctx))
 	r.conns = conns.Load()
-	sortLat(r.lat)
+	slices.Sort(r.lat)
 	if ctx.Err() != nil {
 		r.skipped = "interrupted"
 	}
