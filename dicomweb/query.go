@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/ern-cpms/cpms/dicomweb/dcm"
 )
@@ -32,13 +33,13 @@ var matchable = map[dcm.Tag]struct {
 	tagModalitiesInStudy:      {AttrModalitiesInStudy, LevelStudy, kindList},
 	0x0020000E:                {AttrSeriesInstanceUID, LevelSeries, kindUID},
 	tagModality:               {AttrModality, LevelSeries, kindList},
-	tagSeriesNumber:           {AttrSeriesNumber, LevelSeries, kindText},
+	tagSeriesNumber:           {AttrSeriesNumber, LevelSeries, kindInt},
 	tagSeriesDescription:      {AttrSeriesDescription, LevelSeries, kindText},
 	tagPPSStartDate:           {AttrPerformedProcedureStepStartDate, LevelSeries, kindDate},
 	tagPPSStartTime:           {AttrPerformedProcedureStepStartTime, LevelSeries, kindTime},
 	0x00080018:                {AttrSOPInstanceUID, LevelInstance, kindUID},
 	0x00080016:                {AttrSOPClassUID, LevelInstance, kindUID},
-	tagInstanceNumber:         {AttrInstanceNumber, LevelInstance, kindText},
+	tagInstanceNumber:         {AttrInstanceNumber, LevelInstance, kindInt},
 }
 
 type valueKind int
@@ -50,6 +51,7 @@ const (
 	kindList
 	kindDate
 	kindTime
+	kindInt
 )
 
 // QueryError is a QIDO request the store cannot run (400 with the message).
@@ -168,6 +170,11 @@ func parseMatch(attr string, kind valueKind, val string, fuzzy bool) (Match, err
 			return Match{}, &QueryError{fmt.Sprintf("%s must be a %s or a range of them (from-to)", attr, kindName(kind))}
 		}
 		return Match{Attr: attr, Kind: MatchSingle, Value: val}, nil
+	case kindInt:
+		if _, err := strconv.Atoi(val); err != nil {
+			return Match{}, &QueryError{fmt.Sprintf("%s must be a whole number", attr)}
+		}
+		return Match{Attr: attr, Kind: MatchSingle, Value: val}, nil
 	case kindPN:
 		if fuzzy && !wild {
 			return Match{Attr: attr, Kind: MatchFuzzy, Value: val}, nil
@@ -191,11 +198,8 @@ func validDT(s string, k valueKind) bool {
 		return true
 	}
 	if k == kindDate {
-		if len(s) != 8 {
-			return false
-		}
-		_, err := strconv.Atoi(s)
-		return err == nil
+		_, err := time.Parse("20060102", s)
+		return len(s) == 8 && err == nil
 	}
 	whole, frac, _ := strings.Cut(strings.ReplaceAll(s, ":", ""), ".")
 	if len(whole) < 2 || len(whole) > 6 || len(whole)%2 != 0 || len(frac) > 6 {
@@ -204,6 +208,13 @@ func validDT(s string, k valueKind) bool {
 	for _, c := range whole + frac {
 		if c < '0' || c > '9' {
 			return false
+		}
+	}
+	for i, limit := range []int{23, 59, 60} { // hours, minutes, seconds (a leap second)
+		if 2*i+2 <= len(whole) {
+			if n, _ := strconv.Atoi(whole[2*i : 2*i+2]); n > limit {
+				return false
+			}
 		}
 	}
 	return true

@@ -260,6 +260,18 @@ func testDICOMweb(t *testing.T, e *env) {
 		t.Fatalf("QIDO an instance with includefield=all: %s", r.body)
 	}
 
+	// Bad queries are the client's: 400 with a Warning, never a server error.
+	for _, q := range []string{"/instances?InstanceNumber=abc", "/series?SeriesNumber=1.5", "/studies?StudyDate=2024",
+		"/studies?StudyDate=20240101-2024", "/studies?StudyInstanceUID=1.2.x", "/studies?limit=-1", "/studies?fuzzymatching=maybe",
+		"/studies?includefield=NoSuchKeyword", "/studies?StudyTime=99"} {
+		if r := e.do("GET", scope+q, "pacs", nil); r.status != 400 || r.header.Get("Warning") == "" {
+			t.Errorf("%s: %d %s", q, r.status, r.body)
+		}
+	}
+	if r := e.do("GET", scope+"/studies?NoSuchKeyword=1&SOPInstanceUID=1.2", "pacs", nil); r.status != 200 || len(r.header.Values("Warning")) != 2 {
+		t.Errorf("keys the study level does not match on: %d %v", r.status, r.header.Values("Warning"))
+	}
+
 	// Metadata from the index, frames and whole-study retrieve from the blobs.
 	r = e.do("GET", scope+"/studies/"+studyA+"/metadata", "pacs", nil, "Accept", "application/dicom+json")
 	meta := jsonArray(t, r.body)
