@@ -9,7 +9,8 @@ import (
 	"testing"
 )
 
-const samplesDir = "/work/shared/dicom/samples"
+// samplesDir holds the shared DICOM samples, beside the project (tests skip when it is absent).
+const samplesDir = "../../../shared/dicom/samples"
 
 // sampleFiles reads the sample instances (none when the folder is absent).
 func sampleFiles(tb testing.TB) [][]byte {

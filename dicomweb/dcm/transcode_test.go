@@ -454,11 +454,9 @@ func (xctPattern) Read(p []byte) (int, error) {
 
 // ---- samples
 
-const xctSamples = "/work/shared/dicom/samples"
-
 func xctSample(t testing.TB, name string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(xctSamples, name))
+	b, err := os.ReadFile(filepath.Join(samplesDir, name))
 	if err != nil {
 		t.Skipf("sample %s not available: %v", name, err)
 	}
@@ -585,7 +583,7 @@ func FuzzWriteExplicitLE(f *testing.F) {
 	}
 	f.Add(xctInstance(ImplicitVRLittleEndian, []xctEl{{t: 0x00091002, undef: true, v: []xctItem{{undef: true, els: []xctEl{{t: 0x00100010, v: "A"}}}}}}), byte(1))
 	for _, name := range []string{"MR_small_implicit.dcm", "CR_small_pcir.dcm", "test-SR.dcm", "UN_sequence.dcm"} {
-		if b, err := os.ReadFile(filepath.Join(xctSamples, name)); err == nil {
+		if b, err := os.ReadFile(filepath.Join(samplesDir, name)); err == nil {
 			f.Add(b, byte(0))
 		}
 	}
