@@ -9,7 +9,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -491,14 +490,4 @@ func (s *Store) DeleteStudy(ctx context.Context, p *cpms.Principal, ri cpms.Requ
 	err = s.cfg.Domain.AuditImages(ctx, p, ri, []cpms.AuditEvent{{Action: "images.delete", ObjectType: "study",
 		ObjectID: scope.String() + "/" + study, PatientID: patient, Detail: fmt.Sprintf("%d instances", len(recs))}})
 	return len(recs), err
-}
-
-// sortedKeys returns m's keys in order.
-func sortedKeys[V any](m map[string]V) []string {
-	out := make([]string, 0, len(m))
-	for k := range m {
-		out = append(out, k)
-	}
-	slices.Sort(out)
-	return out
 }

@@ -39,12 +39,3 @@ var (
 )
 
 const maxKeywords = 4096
-
-// KeywordOf is the PS3.6 keyword of t ("" when the dictionary does not know it).
-func KeywordOf(t Tag) string {
-	info, err := tag.Find(tag.Tag{Group: uint16(t >> 16), Element: uint16(t)})
-	if err != nil {
-		return ""
-	}
-	return info.Keyword
-}
