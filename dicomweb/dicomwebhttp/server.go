@@ -183,6 +183,18 @@ func WriteError(w http.ResponseWriter, r *http.Request, err error) {
 
 // warn adds a Warning header (RFC 7234 form, as PS3.18 uses it).
 func warn(w http.ResponseWriter, msg string) {
-	msg = strings.NewReplacer(`"`, `'`, "\r", " ", "\n", " ").Replace(msg)
+	// A header value carries printable ASCII only: anything else (from a client's own query,
+	// echoed back) becomes a space or a question mark, and quotes become apostrophes.
+	msg = strings.Map(func(r rune) rune {
+		switch {
+		case r == '"':
+			return '\''
+		case r < 0x20 || r == 0x7f:
+			return ' '
+		case r > 0x7e:
+			return '?'
+		}
+		return r
+	}, msg)
 	w.Header().Add("Warning", `299 cpms: "`+msg+`"`)
 }
