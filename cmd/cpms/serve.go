@@ -129,7 +129,11 @@ func runServer(ctx context.Context, sf *serveFlags, log *slog.Logger, stdout io.
 		if err != nil {
 			return fmt.Errorf("loading the demo network: %w", describe(err))
 		}
-		log.Info("demo network ready", "users_created", n)
+		images, err := b.seedDemoImages(ctx)
+		if err != nil {
+			return fmt.Errorf("loading the demo images: %w", describe(err))
+		}
+		log.Info("demo network ready", "users_created", n, "images_stored", images)
 	}
 	secure := *sf.tlsCert != ""
 	scheme := "http"

@@ -1,6 +1,6 @@
-// Package dicomwebtest makes synthetic DICOM instances for tests and benchmarks: CT slices of
-// made-up patients, written as Part 10 files in Explicit VR Little Endian. Every name, ID and
-// date in them is invented.
+// Package dicomwebtest makes synthetic DICOM instances for tests, benchmarks and the demo
+// network: CT slices written as Part 10 files in Explicit VR Little Endian. Their names, IDs and
+// dates are those the caller gives (invented ones in tests, the demo network's made-up patients).
 package dicomwebtest
 
 import (
