@@ -74,7 +74,11 @@ func demo(c *cli, args []string) error {
 		if err != nil {
 			return describe(err)
 		}
-		fmt.Fprintf(c.stdout, "demo network loaded (%d users created); password %q\n", n, cpms.DemoPassword)
+		images, err := b.seedDemoImages(c.ctx)
+		if err != nil {
+			return describe(err)
+		}
+		fmt.Fprintf(c.stdout, "demo network loaded (%d users created, %d images stored); password %q\n", n, images, cpms.DemoPassword)
 		return nil
 	})
 }
