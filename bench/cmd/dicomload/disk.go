@@ -3,11 +3,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -72,4 +75,76 @@ func parseDD(out string) (int64, time.Duration, bool) {
 		return n, time.Duration(s * float64(time.Second)), true
 	}
 	return 0, 0, false
+}
+
+// durableFiles is the floor of a store that makes every instance durable on its own: writers
+// goroutines copy the instances' files into new files of a folder in dir, each written, synced,
+// renamed into place and its folder synced, as the server's file store does. The files are
+// removed afterwards.
+func durableFiles(ctx context.Context, dir string, instances []instance, writers int) (diskResult, error) {
+	folder, err := os.MkdirTemp(dir, ".dicomload-files-")
+	if err != nil {
+		return diskResult{}, err
+	}
+	defer os.RemoveAll(folder)
+	var (
+		next  atomic.Int64
+		total atomic.Int64
+		wg    sync.WaitGroup
+		first error
+		once  sync.Once
+	)
+	fail := func(err error) { once.Do(func() { first = err }) }
+	one := func(i int, in instance) error {
+		src, err := os.Open(in.path)
+		if err != nil {
+			return err
+		}
+		defer src.Close()
+		tmp, err := os.CreateTemp(folder, "tmp-")
+		if err != nil {
+			return err
+		}
+		n, err := io.Copy(tmp, src)
+		if err == nil {
+			err = tmp.Sync()
+		}
+		if cerr := tmp.Close(); err == nil {
+			err = cerr
+		}
+		if err == nil {
+			err = os.Rename(tmp.Name(), filepath.Join(folder, fmt.Sprintf("i%06d", i)))
+		}
+		if err == nil {
+			var d *os.File
+			if d, err = os.Open(folder); err == nil {
+				err = d.Sync()
+				d.Close()
+			}
+		}
+		total.Add(n)
+		return err
+	}
+	t0 := time.Now()
+	for range max(writers, 1) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := int(next.Add(1)) - 1
+				if i >= len(instances) {
+					return
+				}
+				if err := one(i, instances[i]); err != nil {
+					fail(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	if first == nil {
+		first = ctx.Err()
+	}
+	return diskResult{bytes: total.Load(), elapsed: time.Since(t0)}, first
 }

@@ -224,7 +224,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	// The disk is measured just before and just after stow-large (on every server), and the
 	// stow-large lines compare to the mean of the two: this disk's bandwidth varies from minute
 	// to minute.
-	var diskMBps []float64
+	var diskMBps, filesMBps []float64
 	measureDisk := func(when string) bool {
 		if !want("stow-large") || cfg.dataDir == "" {
 			return true
@@ -241,6 +241,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stdout, "# disk %s stow-large: dd of %d MiB with conv=fdatasync in %s: %.2fs, %s MB/s durable (%s)\n",
 			when, cfg.ddMiB, cfg.dataDir, disk.elapsed.Seconds(), sig(disk.mbps()), how)
 		diskMBps = append(diskMBps, disk.mbps())
+		files, err := durableFiles(ctx, cfg.dataDir, large.instances, cfg.stowC)
+		if err != nil {
+			fmt.Fprintln(stderr, "dicomload: measuring the disk:", err)
+			return false
+		}
+		fmt.Fprintf(stdout, "# disk %s stow-large: the %d instances copied to files by %d writers, each file and its folder synced: %.2fs, %s MB/s durable\n",
+			when, len(large.instances), cfg.stowC, files.elapsed.Seconds(), sig(files.mbps()))
+		filesMBps = append(filesMBps, files.mbps())
 		return true
 	}
 	if !measureDisk("before") {
@@ -302,12 +310,13 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 			if !measureDisk("after") {
 				return 1
 			}
-			var sum float64
-			for _, v := range diskMBps {
-				sum += v
+			var sum, fsum float64
+			for i, v := range diskMBps {
+				sum, fsum = sum+v, fsum+filesMBps[i]
 			}
 			for _, r := range rs {
 				r.diskMBps = sum / float64(len(diskMBps))
+				r.filesMBps = fsum / float64(len(filesMBps))
 				report(r)
 			}
 		}

@@ -335,7 +335,8 @@ func TestRunMeasuresDisk(t *testing.T) {
 	if code := run(context.Background(), args, &out, io.Discard); code != 0 {
 		t.Fatalf("exit %d:\n%s", code, out.String())
 	}
-	for _, s := range []string{"# disk before stow-large: dd of 1 MiB", "# disk after stow-large", "× durable disk ("} {
+	for _, s := range []string{"# disk before stow-large: dd of 1 MiB", "# disk after stow-large", "× durable disk (",
+		"the 4 instances copied to files by 1 writers, each file and its folder synced", "× per-instance durable files ("} {
 		if !strings.Contains(out.String(), s) {
 			t.Errorf("output lacks %q:\n%s", s, out.String())
 		}

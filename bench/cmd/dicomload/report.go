@@ -32,6 +32,7 @@ type result struct {
 	machineBusy, othersBusy float64
 	othersKnown             bool
 	diskMBps                float64 // stow-large: the durable write bandwidth of the disk, MB/s
+	filesMBps               float64 // stow-large: the same instances written to files made durable one by one, MB/s
 	note                    string
 }
 
@@ -120,6 +121,9 @@ func (r *result) line() string {
 		fmt.Fprintf(&b, " %8s inst/s %7s MB/s", sig(r.itemRate()), sig(r.mbps()))
 		if r.diskMBps > 0 {
 			fmt.Fprintf(&b, " = %.2f× durable disk (%s MB/s, mean of dd before and after)", r.mbps()/r.diskMBps, sig(r.diskMBps))
+			if r.filesMBps > 0 {
+				fmt.Fprintf(&b, ", %.2f× per-instance durable files (%s MB/s)", r.mbps()/r.filesMBps, sig(r.filesMBps))
+			}
 		}
 		fmt.Fprintf(&b, "  %d inst in %d req of %s MB, %.2fs", r.items, r.n+r.errs, sig(float64(r.bytes)/1e6/math.Max(1, float64(r.n))), r.secs())
 		fmt.Fprintf(&b, "  p50 %s  p99 %s  max %s per req", measure.Ms(r.pct(50)), measure.Ms(r.pct(99)), measure.Ms(r.pct(100)))
