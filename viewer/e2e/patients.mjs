@@ -68,6 +68,7 @@ async function lastNames(page) {
 // Searches the list and resolves to the rows.
 async function search(page, text) {
   run.step = `searching the list for ${JSON.stringify(text)}`;
+  await listRows(page); // the list the page loads first must not be taken for the search's answer
   await page.getByRole('searchbox', { name: 'Search' }).fill(text);
   const res = await expectAPI(page, 'GET', PATIENTS_API, 200,
     () => page.locator('#search-form').getByRole('button', { name: 'Search', exact: true }).click());
