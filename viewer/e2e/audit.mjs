@@ -52,6 +52,7 @@ async function auditTrail() {
 
   run.step = 'waiting for the audit trail';
   await page.locator('#audit-section').waitFor({ state: 'visible' });
+  await page.locator('#audit-records[aria-busy]').waitFor({ state: 'detached' });
   const headers = (await page.locator('#audit-records thead th').allInnerTexts()).map((t) => t.trim());
   check(JSON.stringify(headers) === JSON.stringify(COLUMNS), `the audit table has the columns ${JSON.stringify(headers)}, expected ${JSON.stringify(COLUMNS)}`);
   const all = await shownRecords(page);
