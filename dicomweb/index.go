@@ -169,8 +169,8 @@ type Query struct {
 	Matches   []Match
 	Limit     int // 0: the index's default maximum
 	Offset    int
-	// Metadata asks for each instance's whole Metadata and Layout in an instance search;
-	// otherwise they are left out (Summary is always there).
+	// Metadata asks for each instance's whole Metadata and Layout, and its study's and series'
+	// JSON, in an instance search; otherwise they are left out (Summary is always there).
 	Metadata bool
 }
 

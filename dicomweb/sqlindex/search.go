@@ -275,7 +275,9 @@ func (x *Index) Search(ctx context.Context, q dicomweb.Query) (dicomweb.Result, 
 		var rows *sql.Rows
 		cols := instanceCols
 		if !q.Metadata {
-			cols = strings.Replace(cols, "i.metadata, i.layout,", "NULL, NULL,", 1)
+			// Nor the study's and series' JSON, read again for every instance.
+			cols = strings.NewReplacer("i.metadata, i.layout,", "NULL, NULL,", "s.attrs_json", "NULL",
+				"r.attrs_json", "NULL").Replace(cols)
 		}
 		rows, err = x.db.Query(ctx, `SELECT `+cols+instanceFrom+` WHERE i.scope_kind = ? AND i.scope_id = ?`+
 			c.and()+` ORDER BY i.instance_number NULLS LAST, i.sop_uid LIMIT ? OFFSET ?`, args...)
