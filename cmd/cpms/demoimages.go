@@ -36,7 +36,7 @@ func (b *backend) seedDemoImages(ctx context.Context) (int, error) {
 		for k := range 3 {
 			inst := dicomwebtest.CT{PatientName: p.LastName + "^" + p.FirstName, PatientID: p.Identifiers[0].Value,
 				IssuerOfPatientID: strings.TrimPrefix(p.Identifiers[0].System, "urn:oid:"),
-				BirthDate: strings.ReplaceAll(string(p.BirthDate), "-", ""), Sex: demoSex(p.Gender),
+				BirthDate:         strings.ReplaceAll(string(p.BirthDate), "-", ""), Sex: demoSex(p.Gender),
 				StudyUID: root + ".1", SeriesUID: root + ".1.1", SOPUID: fmt.Sprintf("%s.1.1.%d", root, k+1),
 				StudyDate: fmt.Sprintf("201903%02d", 1+n%28), StudyTime: "100000", AccessionNumber: fmt.Sprintf("DEMO%05d", n+1),
 				StudyDescription: "Synthetic CT of the chest (demo)", SeriesNumber: 1, InstanceNumber: k + 1, Size: 128}
