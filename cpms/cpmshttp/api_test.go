@@ -2,7 +2,6 @@ package cpmshttp_test
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
@@ -12,31 +11,16 @@ import (
 
 	"github.com/ern-cpms/cpms/cpms"
 	"github.com/ern-cpms/cpms/cpms/cpmshttp"
-	"github.com/ern-cpms/cpms/cpms/sqlstore"
+	"github.com/ern-cpms/cpms/cpms/cpmstest"
 	"github.com/ern-cpms/cpms/internal/auth"
 	"github.com/ern-cpms/cpms/internal/sqldb/sqldbtest"
 )
-
-var cheap = auth.Params{Memory: 8 * 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 // newAPI builds the API on the real SQLite store with the demo network, outside demo mode (so
 // the second-factor rule applies), behind the shared authentication.
 func newAPI(t *testing.T) (*cpmshttp.API, http.Handler) {
 	t.Helper()
-	ctx := context.Background()
-	st, err := sqlstore.New(ctx, sqlstore.Config{DB: sqldbtest.OpenSQLite(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	aud := cpms.NewAuditor(cpms.AuditorConfig{Store: st})
-	t.Cleanup(aud.Close)
-	svc, err := cpms.NewService(cpms.Config{Store: st, Auditor: aud, Password: cheap})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := svc.SeedDemo(ctx, &cpms.Principal{Operator: "test"}); err != nil {
-		t.Fatal(err)
-	}
+	svc, _ := cpmstest.DemoService(t, sqldbtest.OpenSQLite(t), cpms.Config{})
 	authn := &cpmshttp.Authenticator{Service: svc}
 	api, err := cpmshttp.New(cpmshttp.Config{Service: svc, Auth: authn})
 	if err != nil {

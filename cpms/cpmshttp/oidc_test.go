@@ -18,6 +18,7 @@ import (
 
 	"github.com/ern-cpms/cpms/cpms"
 	"github.com/ern-cpms/cpms/cpms/cpmshttp"
+	"github.com/ern-cpms/cpms/cpms/cpmstest"
 	"github.com/ern-cpms/cpms/cpms/sqlstore"
 	"github.com/ern-cpms/cpms/internal/auth/oidc"
 	"github.com/ern-cpms/cpms/internal/sqldb/sqldbtest"
@@ -49,7 +50,7 @@ func TestOIDCSignInThroughTheAPI(t *testing.T) {
 	}
 	aud := cpms.NewAuditor(cpms.AuditorConfig{Store: st})
 	defer aud.Close()
-	svc, err := cpms.NewService(cpms.Config{Store: st, Auditor: aud, Password: cheap})
+	svc, err := cpms.NewService(cpms.Config{Store: st, Auditor: aud, Password: cpmstest.CheapPassword})
 	if err != nil {
 		t.Fatal(err)
 	}

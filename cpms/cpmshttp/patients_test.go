@@ -13,7 +13,7 @@ import (
 
 	"github.com/ern-cpms/cpms/cpms"
 	"github.com/ern-cpms/cpms/cpms/cpmshttp"
-	"github.com/ern-cpms/cpms/cpms/sqlstore"
+	"github.com/ern-cpms/cpms/cpms/cpmstest"
 	"github.com/ern-cpms/cpms/internal/sqldb/sqldbtest"
 )
 
@@ -23,20 +23,8 @@ import (
 func newPatientsAPI(t *testing.T) (*cpms.Service, http.Handler) {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlstore.New(ctx, sqlstore.Config{DB: sqldbtest.OpenSQLite(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	aud := cpms.NewAuditor(cpms.AuditorConfig{Store: st})
-	t.Cleanup(aud.Close)
-	svc, err := cpms.NewService(cpms.Config{Store: st, Auditor: aud, Password: cheap, Demo: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	op := &cpms.Principal{Operator: "test"}
-	if _, err := svc.SeedDemo(ctx, op); err != nil {
-		t.Fatal(err)
-	}
+	svc, _ := cpmstest.DemoService(t, sqldbtest.OpenSQLite(t), cpms.Config{Demo: true})
+	op := cpmstest.Operator
 	for _, u := range []struct{ name, centre string }{{"bloodnetdpo", "BE10"}, {"dpobg07", "BG07"}} {
 		if _, err := svc.UserByUsername(ctx, u.name); err == nil {
 			continue

@@ -19,18 +19,16 @@ import (
 
 	"github.com/ern-cpms/cpms/cpms"
 	"github.com/ern-cpms/cpms/cpms/cpmshttp"
+	"github.com/ern-cpms/cpms/cpms/cpmstest"
 	"github.com/ern-cpms/cpms/cpms/sqlstore"
 	"github.com/ern-cpms/cpms/dicomweb"
 	"github.com/ern-cpms/cpms/dicomweb/dicomwebhttp"
 	"github.com/ern-cpms/cpms/dicomweb/dicomwebtest"
 	"github.com/ern-cpms/cpms/dicomweb/sqlindex"
-	"github.com/ern-cpms/cpms/internal/auth"
 	"github.com/ern-cpms/cpms/internal/blob"
 	"github.com/ern-cpms/cpms/internal/sqldb"
 	"github.com/ern-cpms/cpms/internal/sqldb/sqldbtest"
 )
-
-var cheap = auth.Params{Memory: 8 * 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 type env struct {
 	t      *testing.T
@@ -81,25 +79,12 @@ func newEnv(t *testing.T, eng sqldbtest.Engine, openBlobs func(*testing.T) blob.
 	t.Helper()
 	ctx := context.Background()
 	db := eng.Open(t)
-	st, err := sqlstore.New(ctx, sqlstore.Config{DB: db})
-	if err != nil {
-		t.Fatal(err)
-	}
-	aud := cpms.NewAuditor(cpms.AuditorConfig{Store: st})
-	t.Cleanup(aud.Close)
 	idx, err := sqlindex.New(ctx, db)
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc, err := cpms.NewService(cpms.Config{Store: st, Auditor: aud, Password: cheap, Demo: true,
-		Images: dicomweb.Catalog{Index: idx}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	op := &cpms.Principal{Operator: "test"}
-	if _, err := svc.SeedDemo(ctx, op); err != nil {
-		t.Fatal(err)
-	}
+	svc, st := cpmstest.DemoService(t, db, cpms.Config{Demo: true, Images: dicomweb.Catalog{Index: idx}})
+	op := cpmstest.Operator
 	e := &env{t: t, db: db, svc: svc, st: st, blobs: openBlobs(t), tokens: map[string]string{}}
 	for name, nt := range map[string]cpms.NewToken{
 		"pacs":     {Centre: "BE10", System: cpms.SystemPACS, Name: "pacs"},

@@ -14,17 +14,14 @@ import (
 
 	"github.com/ern-cpms/cpms/cpms"
 	"github.com/ern-cpms/cpms/cpms/cpmshttp"
-	"github.com/ern-cpms/cpms/cpms/sqlstore"
+	"github.com/ern-cpms/cpms/cpms/cpmstest"
 	"github.com/ern-cpms/cpms/fhir"
 	"github.com/ern-cpms/cpms/fhir/fhirhttp"
 	"github.com/ern-cpms/cpms/fhir/fhirtest"
-	"github.com/ern-cpms/cpms/internal/auth"
 	"github.com/ern-cpms/cpms/internal/sqldb/sqldbtest"
 )
 
 const base = "https://cpms.test/fhir"
-
-var cheap = auth.Params{Memory: 8 * 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 // env is the FHIR surface on the real service and store, with the demo network, behind the
 // shared authentication, as cmd/cpms wires it.
@@ -66,20 +63,8 @@ func forEachEngine(t *testing.T, fn func(t *testing.T, e *env)) {
 func newEnv(t testing.TB, eng sqldbtest.Engine, cfg fhirhttp.Config) *env {
 	t.Helper()
 	ctx := context.Background()
-	st, err := sqlstore.New(ctx, sqlstore.Config{DB: eng.Open(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	aud := cpms.NewAuditor(cpms.AuditorConfig{Store: st})
-	t.Cleanup(aud.Close)
-	svc, err := cpms.NewService(cpms.Config{Store: st, Auditor: aud, Password: cheap, Demo: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	op := &cpms.Principal{Operator: "test"}
-	if _, err := svc.SeedDemo(ctx, op); err != nil {
-		t.Fatal(err)
-	}
+	svc, _ := cpmstest.DemoService(t, eng.Open(t), cpms.Config{Demo: true})
+	op := cpmstest.Operator
 	e := &env{t: t, svc: svc, tokens: map[string]string{}, users: map[string]string{}}
 	for _, nt := range principals {
 		tok, _, err := svc.CreateToken(ctx, op, nt, cpms.RequestInfo{})

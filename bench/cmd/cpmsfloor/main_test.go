@@ -10,12 +10,9 @@ import (
 	"testing"
 
 	"github.com/ern-cpms/cpms/cpms"
-	"github.com/ern-cpms/cpms/cpms/sqlstore"
-	"github.com/ern-cpms/cpms/internal/auth"
+	"github.com/ern-cpms/cpms/cpms/cpmstest"
 	"github.com/ern-cpms/cpms/internal/sqldb/sqldbtest"
 )
-
-var cheap = auth.Params{Memory: 8 * 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 // TestFloorModes runs each mode against the demo network on every engine: each request answers
 // the patient (or patients) it touched, and records one audit event per patient.
@@ -23,20 +20,10 @@ func TestFloorModes(t *testing.T) {
 	for _, eng := range sqldbtest.Engines(t) {
 		t.Run(eng.Name, func(t *testing.T) {
 			ctx := context.Background()
-			st, err := sqlstore.New(ctx, sqlstore.Config{DB: eng.Open(t)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			aud := cpms.NewAuditor(cpms.AuditorConfig{Store: st})
+			svc, st := cpmstest.DemoService(t, eng.Open(t), cpms.Config{Demo: true})
+			op := cpmstest.Operator
+			aud := cpms.NewAuditor(cpms.AuditorConfig{Store: st}) // the floor's own, as in the command
 			t.Cleanup(aud.Close)
-			svc, err := cpms.NewService(cpms.Config{Store: st, Auditor: aud, Password: cheap, Demo: true})
-			if err != nil {
-				t.Fatal(err)
-			}
-			op := &cpms.Principal{Operator: "test"}
-			if _, err := svc.SeedDemo(ctx, op); err != nil {
-				t.Fatal(err)
-			}
 			token, _, err := svc.CreateToken(ctx, op, cpms.NewToken{Centre: "BE10", System: cpms.SystemHIS, Name: "floor"}, cpms.RequestInfo{})
 			if err != nil {
 				t.Fatal(err)
