@@ -191,13 +191,14 @@ func tagOfKey(k string) (dcm.Tag, bool) {
 	return dcm.Tag(v), err == nil && len(k) == 8
 }
 
-// splitLevels picks the study-level and series-level attributes out of an instance's metadata.
-func splitLevels(metadata []byte) (study, series []byte, err error) {
+// splitLevels reads an instance's metadata once and picks out its study-level and series-level
+// attributes and its summary: the default attributes of an instance search (no bulk data).
+func splitLevels(metadata []byte) (study, series, summary []byte, err error) {
 	o, err := parseObject(metadata)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
-	st, se := Object{}, Object{}
+	st, se, sum := Object{}, Object{}, Object{}
 	for k, v := range o {
 		t, ok := tagOfKey(k)
 		if !ok {
@@ -209,15 +210,20 @@ func splitLevels(metadata []byte) (study, series []byte, err error) {
 		case seriesLevel(t):
 			se[k] = v
 		}
+		if !isBulk(v) && slices.Contains(defaultInstanceTags, t) {
+			sum[k] = v
+		}
 	}
 	if v, ok := o[tagSpecificCharacterSet.Hex()]; ok {
 		se[tagSpecificCharacterSet.Hex()] = v
 	}
-	if study, err = json.Marshal(st); err != nil {
-		return nil, nil, err
+	out := make([][]byte, 3)
+	for i, obj := range []Object{st, se, sum} {
+		if out[i], err = json.Marshal(obj); err != nil {
+			return nil, nil, nil, err
+		}
 	}
-	series, err = json.Marshal(se)
-	return study, series, err
+	return out[0], out[1], out[2], nil
 }
 
 // Default return attributes of QIDO answers (PS3.18 Tables 10.6.3-3 to -5).
@@ -321,21 +327,6 @@ func SeriesJSON(h SeriesHit, f Fields, base string) (Object, error) {
 	o[tagNumberOfSeriesInstances.Hex()] = numValue("IS", h.NumInstances)
 	o[tagRetrieveURL.Hex()] = strValue("UR", base+"/studies/"+h.StudyUID+"/series/"+h.SeriesUID)
 	return o, nil
-}
-
-// instanceSummary picks an instance's default QIDO attributes out of its metadata.
-func instanceSummary(metadata []byte) ([]byte, error) {
-	md, err := parseObject(metadata)
-	if err != nil {
-		return nil, err
-	}
-	o := Object{}
-	for k, v := range md {
-		if t, ok := tagOfKey(k); ok && !isBulk(v) && slices.Contains(defaultInstanceTags, t) {
-			o[k] = v
-		}
-	}
-	return json.Marshal(o)
 }
 
 // InstanceJSON is the QIDO answer for one instance: from its precomputed summary when only the

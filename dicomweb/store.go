@@ -273,11 +273,7 @@ func (s *Store) record(ctx context.Context, scope Scope, inst *dcm.Instance, key
 	if err != nil {
 		return InstanceRecord{}, err
 	}
-	studyJSON, seriesJSON, err := splitLevels(inst.Metadata)
-	if err != nil {
-		return InstanceRecord{}, err
-	}
-	summary, err := instanceSummary(inst.Metadata)
+	studyJSON, seriesJSON, summary, err := splitLevels(inst.Metadata)
 	if err != nil {
 		return InstanceRecord{}, err
 	}
