@@ -49,7 +49,7 @@ func seedBench(b *testing.B, db *sqldb.DB, ix *sqlindex.Index) {
 						SHA256: fmt.Sprintf("%064x", at), StoredAt: base.Add(time.Duration(at) * time.Millisecond),
 						Metadata: make([]byte, 4096), Layout: []byte(`{"frames":1}`), Study: sa, Series: sea})
 					if len(batch) == 1000 {
-						if err := sqlindex.PutBatch(ctx, ix, batch); err != nil {
+						if _, err := ix.PutInstances(ctx, batch); err != nil {
 							b.Fatal(err)
 						}
 						batch = batch[:0]
@@ -57,7 +57,7 @@ func seedBench(b *testing.B, db *sqldb.DB, ix *sqlindex.Index) {
 				}
 			}
 		}
-		if err := sqlindex.PutBatch(ctx, ix, batch); err != nil {
+		if _, err := ix.PutInstances(ctx, batch); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -281,7 +281,7 @@ func TestSearchMaxLimit(t *testing.T) {
 		for i := range recs {
 			recs[i] = record(scopeA, "1.1", "1.1.1", fmt.Sprintf("1.1.1.%d", i), intp(i), i)
 		}
-		if err := sqlindex.PutBatch(ctx, ix, recs); err != nil {
+		if _, err := ix.PutInstances(ctx, recs); err != nil {
 			t.Fatal(err)
 		}
 		for _, limit := range []int{0, sqlindex.MaxLimit + 10} {

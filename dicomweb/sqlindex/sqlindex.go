@@ -146,37 +146,21 @@ func normalized(rec dicomweb.InstanceRecord) dicomweb.InstanceRecord {
 	return rec
 }
 
-// PutInstance records rec in one transaction: the instance row, then its series and study rows
-// (created, or counted and given rec's attributes when rec is the newest). A zero StoredAt is
+// PutInstance records rec as a batch of one (see PutInstances and putBatch). A zero StoredAt is
 // taken as now. When the scope holds rec.SOPUID already, nothing changes and the stored record
 // comes back with dicomweb.ErrDuplicate; when rec's series belongs to another study of the
 // scope, nothing changes and the error wraps ErrConflict.
 func (x *Index) PutInstance(ctx context.Context, rec dicomweb.InstanceRecord) (dicomweb.InstanceRecord, error) {
-	if err := checkScope(rec.Scope); err != nil {
+	res, err := x.PutInstances(ctx, []dicomweb.InstanceRecord{rec})
+	if err != nil {
 		return dicomweb.InstanceRecord{}, err
 	}
-	if rec.StudyUID == "" || rec.SeriesUID == "" || rec.SOPUID == "" {
-		return dicomweb.InstanceRecord{}, errors.New("sqlindex: an instance needs study, series and SOP instance UIDs")
-	}
-	rec = normalized(rec)
-	var stored dicomweb.InstanceRecord
-	var dup bool
-	err := x.db.InTx(ctx, func(tx *sqldb.Tx) error {
-		var err error
-		stored, dup, err = put(ctx, tx, rec)
-		return err
-	})
-	switch {
-	case err != nil:
-		return dicomweb.InstanceRecord{}, wrap("put instance", err)
-	case dup:
-		return stored, fmt.Errorf("%w: %s", dicomweb.ErrDuplicate, rec.SOPUID)
-	}
-	return rec, nil
+	return res[0].Stored, res[0].Err
 }
 
-// PutInstances records recs in one transaction, each under a savepoint so that a record whose
-// series belongs to another study leaves no trace while the others are kept.
+// PutInstances records recs in one transaction: as one batch when they share a scope (putBatch),
+// else (or when a concurrent transaction moved a series meanwhile) one by one, each under a
+// savepoint, so that a record that cannot be kept leaves no trace while the others are kept.
 func (x *Index) PutInstances(ctx context.Context, recs []dicomweb.InstanceRecord) ([]dicomweb.PutResult, error) {
 	norm := make([]dicomweb.InstanceRecord, len(recs))
 	for i, rec := range recs {
@@ -212,19 +196,17 @@ func (x *Index) PutInstances(ctx context.Context, recs []dicomweb.InstanceRecord
 			if _, err := tx.Exec(ctx, "SAVEPOINT put_instance"); err != nil {
 				return err
 			}
-			stored, dup, err := put(ctx, tx, rec)
+			res, err := putBatch(ctx, tx, []dicomweb.InstanceRecord{rec})
 			switch {
-			case errors.Is(err, ErrConflict):
+			case errors.Is(err, errBatchRace):
 				if _, err := tx.Exec(ctx, "ROLLBACK TO SAVEPOINT put_instance"); err != nil {
 					return err
 				}
-				out[i].Err = err
+				out[i].Err = fmt.Errorf("%w: series %s was put in another study meanwhile", ErrConflict, rec.SeriesUID)
 			case err != nil:
 				return err
-			case dup:
-				out[i] = dicomweb.PutResult{Stored: stored, Err: fmt.Errorf("%w: %s", dicomweb.ErrDuplicate, rec.SOPUID)}
 			default:
-				out[i].Stored = rec
+				out[i] = res[0]
 			}
 			if _, err := tx.Exec(ctx, "RELEASE SAVEPOINT put_instance"); err != nil {
 				return err
@@ -236,83 +218,6 @@ func (x *Index) PutInstances(ctx context.Context, recs []dicomweb.InstanceRecord
 		return nil, wrap("put instances", err)
 	}
 	return out, nil
-}
-
-// put writes a normalised record in tx; for a SOP instance the scope holds already it changes
-// nothing and returns the stored record and true.
-func put(ctx context.Context, tx *sqldb.Tx, rec dicomweb.InstanceRecord) (dicomweb.InstanceRecord, bool, error) {
-	sc := rec.Scope
-	if ok, err := insertInstance(ctx, tx, rec); err != nil {
-		return dicomweb.InstanceRecord{}, false, err
-	} else if !ok {
-		stored, err := instance(ctx, tx, sc, rec.SOPUID)
-		return stored, true, err
-	}
-
-	// The series: created, or counted (its row stays locked on PostgreSQL until the commit).
-	se := rec.Series
-	var seriesStudy string
-	var seriesCount int64
-	err := tx.QueryRow(ctx, `INSERT INTO dicomweb_series (scope_kind, scope_id, series_uid, study_uid, modality,
-		series_number, series_description, pps_start_date, pps_start_time, pps_start_time_norm, attrs_json,
-		num_instances, last_stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?)
-		ON CONFLICT (scope_kind, scope_id, series_uid) DO UPDATE SET num_instances = dicomweb_series.num_instances + 1
-		RETURNING study_uid, num_instances`,
-		sc.Kind, sc.ID, rec.SeriesUID, rec.StudyUID, se.Modality, intPtrArg(se.SeriesNumber), se.SeriesDescription,
-		se.PerformedProcedureStepStartDate, se.PerformedProcedureStepStartTime,
-		normTime(se.PerformedProcedureStepStartTime, false), se.JSON, rec.StoredAt).Scan(&seriesStudy, &seriesCount)
-	if err != nil {
-		return dicomweb.InstanceRecord{}, false, err
-	}
-	if seriesStudy != rec.StudyUID {
-		return dicomweb.InstanceRecord{}, false, fmt.Errorf("%w: series %s is in study %s, not %s", ErrConflict,
-			rec.SeriesUID, seriesStudy, rec.StudyUID)
-	}
-	newSeries := seriesCount == 1
-	if !newSeries {
-		_, err = tx.Exec(ctx, `UPDATE dicomweb_series SET modality = ?, series_number = ?, series_description = ?,
-			pps_start_date = ?, pps_start_time = ?, pps_start_time_norm = ?, attrs_json = ?, last_stored_at = ?
-			WHERE scope_kind = ? AND scope_id = ? AND series_uid = ? AND last_stored_at <= ?`,
-			se.Modality, intPtrArg(se.SeriesNumber), se.SeriesDescription, se.PerformedProcedureStepStartDate,
-			se.PerformedProcedureStepStartTime, normTime(se.PerformedProcedureStepStartTime, false), se.JSON, rec.StoredAt,
-			sc.Kind, sc.ID, rec.SeriesUID, rec.StoredAt)
-		if err != nil {
-			return dicomweb.InstanceRecord{}, false, err
-		}
-	}
-
-	// The study, likewise.
-	st := rec.Study
-	addSeries := 0
-	if newSeries {
-		addSeries = 1
-	}
-	studyArgs := []any{st.PatientName, upper(st.PatientName), wordsColumn(st.PatientName), st.PatientID,
-		st.IssuerOfPatientID, st.PatientBirthDate, st.PatientSex, st.StudyDate, st.StudyTime, normTime(st.StudyTime, false),
-		st.AccessionNumber, st.ReferringPhysicianName, upper(st.ReferringPhysicianName),
-		wordsColumn(st.ReferringPhysicianName), st.StudyID, st.StudyDescription, st.JSON, rec.StoredAt}
-	var studyCount int64
-	err = tx.QueryRow(ctx, `INSERT INTO dicomweb_studies (scope_kind, scope_id, study_uid, `+studyAttrCols+`,
-		num_series, num_instances) VALUES (?, ?, ?, `+placeholders(len(studyArgs))+`, ?, 1)
-		ON CONFLICT (scope_kind, scope_id, study_uid) DO UPDATE SET num_instances = dicomweb_studies.num_instances + 1,
-		num_series = dicomweb_studies.num_series + excluded.num_series
-		RETURNING num_instances`,
-		append(append([]any{sc.Kind, sc.ID, rec.StudyUID}, studyArgs...), addSeries)...).Scan(&studyCount)
-	if err != nil {
-		return dicomweb.InstanceRecord{}, false, err
-	}
-	if studyCount > 1 {
-		set := strings.ReplaceAll(studyAttrCols, ",", " = ?,") + " = ?"
-		_, err = tx.Exec(ctx, `UPDATE dicomweb_studies SET `+set+`
-			WHERE scope_kind = ? AND scope_id = ? AND study_uid = ? AND last_stored_at <= ?`,
-			append(studyArgs, sc.Kind, sc.ID, rec.StudyUID, rec.StoredAt)...)
-		if err != nil {
-			return dicomweb.InstanceRecord{}, false, err
-		}
-	}
-	_, err = tx.Exec(ctx, `INSERT INTO dicomweb_study_classes (scope_kind, scope_id, study_uid, sop_class_uid)
-		VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`, sc.Kind, sc.ID, rec.StudyUID, rec.SOPClassUID)
-	return rec, false, err
 }
 
 // insertInstance inserts rec's instance row; false when the scope holds the SOP instance already
@@ -333,7 +238,7 @@ func insertInstance(ctx context.Context, tx *sqldb.Tx, rec dicomweb.InstanceReco
 	return n > 0, err
 }
 
-// studyAttrCols are the study columns a put writes, in the order of put's studyArgs.
+// studyAttrCols are the study columns putBatch writes, in the order of its studyArgs.
 const studyAttrCols = `patient_name, patient_name_uc, patient_name_words, patient_id, issuer_of_patient_id,
 	patient_birth_date, patient_sex, study_date, study_time, study_time_norm, accession_number,
 	referring_physician_name, referring_physician_uc, referring_physician_words, study_id, study_description,
