@@ -13,7 +13,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"strings"
 	"time"
 
@@ -29,11 +28,7 @@ var migrationFiles embed.FS
 
 // Migrations returns the schema migrations of the cpms component.
 func Migrations() sqldb.Migrations {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		panic(err) // the folder is embedded at build time: cannot fail
-	}
-	return sqldb.Migrations{Component: "cpms", FS: sub}
+	return sqldb.EmbeddedMigrations("cpms", migrationFiles, "migrations")
 }
 
 // Config configures a Store.

@@ -19,7 +19,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"sort"
 	"strings"
 	"time"
@@ -33,11 +32,7 @@ var migrationFiles embed.FS
 
 // Migrations returns the schema migrations of the dicomweb component.
 func Migrations() sqldb.Migrations {
-	sub, err := fs.Sub(migrationFiles, "migrations")
-	if err != nil {
-		panic(err) // the folder is embedded at build time: cannot fail
-	}
-	return sqldb.Migrations{Component: "dicomweb", FS: sub}
+	return sqldb.EmbeddedMigrations("dicomweb", migrationFiles, "migrations")
 }
 
 // ErrConflict is returned (wrapped) by PutInstance for an instance whose series UID the scope

@@ -20,6 +20,16 @@ type Migrations struct {
 	FS        fs.FS
 }
 
+// EmbeddedMigrations are a component's migrations kept in the folder dir of an embedded file
+// system (a component's `//go:embed migrations/*.sql`).
+func EmbeddedMigrations(component string, fsys fs.FS, dir string) Migrations {
+	sub, err := fs.Sub(fsys, dir)
+	if err != nil {
+		panic(err) // only for a malformed dir, fixed at build time
+	}
+	return Migrations{Component: component, FS: sub}
+}
+
 type migration struct {
 	version int64
 	name    string
